@@ -1,0 +1,97 @@
+"""Shared fixtures: the real regions of 诸暨市 loaded once per test database, and the personas.
+
+Personas (STYLE §9): registrar (centre window), dispatcher (command desk), handler (枫桥镇 platform),
+outsider (暨阳街道 platform: another township), supervisor, mediator (枫源村 committee), labour_handler
+(人社局, responsible for labour disputes), admin (system admin), citizen.
+"""
+
+import pytest
+
+from yidi.accounts.domain import Role, UnitKind
+from yidi.cases.builders import make_unit, make_user
+
+COUNTY = "330681"
+FENGQIAO = "330681109"
+FENGYUAN = "330681109290"
+JIYANG = "330681001"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from yidi.accounts.actions import do_save_responsibility
+    from yidi.regions.loader import load_county
+
+    with django_db_blocker.unblock():
+        load_county(COUNTY)
+        make_unit("centre", kind=UnitKind.CENTRE, region_code=COUNTY, name="诸暨市社会矛盾纠纷调处化解中心")
+        make_unit("command", kind=UnitKind.COMMAND_DESK, region_code=COUNTY, name="指挥调度室", parent_code="centre")
+        make_unit("fq-centre", kind=UnitKind.TOWNSHIP_CENTRE, region_code=FENGQIAO, name="枫桥镇矛调中心")
+        make_unit("fq-platform", kind=UnitKind.TOWNSHIP_PLATFORM, region_code=FENGQIAO, name="枫桥镇综治工作平台",
+                  platform_type_code="comprehensive_governance")
+        make_unit("jy-platform", kind=UnitKind.TOWNSHIP_PLATFORM, region_code=JIYANG, name="暨阳街道综治工作平台",
+                  platform_type_code="comprehensive_governance")
+        make_unit("fy-committee", kind=UnitKind.VILLAGE_COMMITTEE, region_code=FENGYUAN, name="枫源村人民调解委员会")
+        make_unit("hrss", kind=UnitKind.DEPARTMENT, region_code=COUNTY, name="市人力资源和社会保障局",
+                  residency_mode="permanent")
+        do_save_responsibility(unit_code="hrss", dispute_type_code="labour", level="county")
+
+
+def _unit(code):
+    from yidi.accounts.models import Unit
+
+    return Unit.objects.get(code=code)
+
+
+@pytest.fixture
+def registrar(db):
+    return make_user("registrar", Role.REGISTRAR, unit=_unit("centre"), name="李窗口")
+
+
+@pytest.fixture
+def dispatcher(db):
+    return make_user("dispatcher", Role.DISPATCHER, unit=_unit("command"), name="赵调度")
+
+
+@pytest.fixture
+def handler(db):
+    return make_user("handler", Role.HANDLER, unit=_unit("fq-platform"), name="钱承办")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider", Role.HANDLER, unit=_unit("jy-platform"), name="孙外镇")
+
+
+@pytest.fixture
+def supervisor(db):
+    return make_user("supervisor", Role.SUPERVISOR, unit=_unit("centre"), name="周督查")
+
+
+@pytest.fixture
+def mediator(db):
+    return make_user("mediator", Role.MEDIATOR, unit=_unit("fy-committee"), name="吴调解")
+
+
+@pytest.fixture
+def labour_handler(db):
+    return make_user("labour", Role.HANDLER, unit=_unit("hrss"), name="郑人社")
+
+
+@pytest.fixture
+def admin(db):
+    return make_user("sysadmin", Role.SYSTEM_ADMIN, name="系统管理员")
+
+
+@pytest.fixture
+def citizen(db):
+    return make_user("citizen", Role.CITIZEN, name="陈建国")
+
+
+@pytest.fixture
+def fq_platform(db):
+    return _unit("fq-platform")
+
+
+@pytest.fixture
+def jy_platform(db):
+    return _unit("jy-platform")

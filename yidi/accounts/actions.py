@@ -1,0 +1,157 @@
+"""Writes to units, accounts, roles and the responsibility list; each one audited in its transaction."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.forms.models import model_to_dict
+
+from yidi.accounts.domain import (
+    ADMIN_ROLES,
+    HANDLING_LEVEL_LABELS,
+    Role,
+    RoleConflict,
+    UnitKind,
+    check_role_set,
+)
+from yidi.accounts.models import PlatformType, Responsibility, ResponsibilityRevision, Unit, User, UserRole
+from yidi.audit.actions import record
+from yidi.core import clock
+from yidi.core.models import TaxonomyLabel
+from yidi.regions.models import Region
+
+
+class AccountError(ValueError):
+    """Bad input to an account action; the message is Chinese and says what to fix."""
+
+
+@transaction.atomic
+def do_create_unit(
+    *, code: str, name: str, kind: UnitKind, region_code: str, parent_code: str = "", platform_type_code: str = "",
+    residency_mode: str = "", actor=None,
+) -> Unit:
+    """Create or update a unit by its code (idempotent for seeding and provisioning)."""
+    kind = UnitKind(kind)
+    region = Region.objects.filter(code=region_code).first()
+    if region is None:
+        raise AccountError(f"未知的区划代码“{region_code}”")
+    parent = None
+    if parent_code:
+        parent = Unit.objects.filter(code=parent_code).first()
+        if parent is None:
+            raise AccountError(f"未知的上级单位“{parent_code}”")
+    platform_type = None
+    if platform_type_code:
+        platform_type = PlatformType.objects.filter(code=platform_type_code).first()
+        if platform_type is None:
+            raise AccountError(f"未知的平台类型“{platform_type_code}”")
+    if kind == UnitKind.TOWNSHIP_PLATFORM and platform_type is None:
+        raise AccountError("基层治理平台必须指定平台类型")
+    unit, created = Unit.objects.update_or_create(
+        code=code,
+        defaults={
+            "name": name, "kind": kind, "region": region, "parent": parent, "platform_type": platform_type,
+            "residency_mode": residency_mode,
+        },
+    )
+    record(
+        actor=actor, action="unit.create" if created else "unit.update", object_type="unit", object_id=code,
+        fields=["name", "kind", "region", "parent", "platform_type", "residency_mode"],
+    )
+    return unit
+
+
+@transaction.atomic
+def do_create_user(
+    *, username: str, password: str, roles: list[Role], unit_code: str = "", display_name: str = "", actor=None,
+) -> User:
+    """Provision an account with its roles. Refuses role sets that break 三员分立 and weak passwords."""
+    role_set = frozenset(Role(r) for r in roles)
+    if not role_set:
+        raise AccountError("至少需要一个角色")
+    try:
+        check_role_set(role_set)
+    except RoleConflict as error:
+        raise AccountError(str(error)) from None
+    if User.objects.filter(username=username).exists():
+        raise AccountError(f"账号“{username}”已存在")
+    unit = None
+    if unit_code:
+        unit = Unit.objects.filter(code=unit_code, is_active=True).first()
+        if unit is None:
+            raise AccountError(f"未知或已停用的单位“{unit_code}”")
+    elif role_set - {Role.CITIZEN, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}:
+        raise AccountError("工作人员必须属于一个单位（--unit）")
+    user = User(username=username, display_name=display_name or username, unit=unit)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise AccountError("密码不符合要求：" + "；".join(error.messages)) from None
+    user.set_password(password)
+    user.is_staff = bool(role_set & {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN})
+    user.save()
+    for role in sorted(role_set):
+        UserRole.objects.create(user=user, role=role, is_admin_role=role in ADMIN_ROLES)
+    record(actor=actor, action="user.create", object_type="user", object_id=username,
+           fields=["roles", "unit"], data={"roles": sorted(role_set), "unit": unit_code})
+    return user
+
+
+@transaction.atomic
+def do_grant_role(user: User, role: Role, *, actor) -> UserRole:
+    role = Role(role)
+    current = frozenset(Role(r) for r in user.roles.values_list("role", flat=True))
+    try:
+        check_role_set(current | {role})
+    except RoleConflict as error:
+        raise AccountError(str(error)) from None
+    try:
+        with transaction.atomic():
+            granted = UserRole.objects.create(user=user, role=role, is_admin_role=role in ADMIN_ROLES)
+    except IntegrityError:
+        raise AccountError("三员分立：该用户已持有管理员角色或已有此角色") from None
+    user.__dict__.pop("_role_codes", None)
+    record(actor=actor, action="user.grant_role", object_type="user", object_id=user.username, data={"role": role})
+    return granted
+
+
+def _responsibility_snapshot(item: Responsibility) -> dict:
+    data = model_to_dict(item, fields=["unit", "dispute_type", "level", "is_lead", "note"])
+    data["unit_code"] = item.unit.code
+    data["dispute_type_code"] = item.dispute_type.code
+    return data
+
+
+@transaction.atomic
+def do_save_responsibility(
+    *, unit_code: str, dispute_type_code: str, level: str, is_lead: bool = True, note: str = "", actor=None
+) -> Responsibility:
+    """Add or change one line of the responsibility list; the change history keeps every version."""
+    if level not in HANDLING_LEVEL_LABELS:
+        raise AccountError(f"未知的处置层级“{level}”")
+    unit = Unit.objects.filter(code=unit_code).first()
+    if unit is None:
+        raise AccountError(f"未知的单位“{unit_code}”")
+    dispute_type = TaxonomyLabel.objects.filter(taxonomy__code="mediation_type", code=dispute_type_code).first()
+    if dispute_type is None:
+        raise AccountError(f"未知的纠纷类型“{dispute_type_code}”")
+    item, created = Responsibility.objects.update_or_create(
+        unit=unit, dispute_type=dispute_type, level=level, defaults={"is_lead": is_lead, "note": note}
+    )
+    _revise(item, "create" if created else "update", actor=actor)
+    return item
+
+
+@transaction.atomic
+def do_delete_responsibility(item: Responsibility, *, actor) -> None:
+    _revise(item, "delete", actor=actor)
+    item.delete()
+
+
+def _revise(item: Responsibility, operation: str, *, actor) -> None:
+    snapshot = _responsibility_snapshot(item)
+    ResponsibilityRevision.objects.create(
+        responsibility_id_ref=item.pk, operation=operation, snapshot=snapshot, changed_at=clock.now(),
+        changed_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    record(actor=actor, action=f"responsibility.{operation}", object_type="responsibility", object_id=item.pk,
+           data=snapshot)

@@ -1,0 +1,207 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+
+from yidi.accounts.domain import (
+    ADMIN_ROLES,
+    HANDLING_LEVEL_LABELS,
+    RESIDENCY_MODE_LABELS,
+    ROLE_LABELS,
+    UNIT_KIND_LABELS,
+    Role,
+)
+from yidi.core.masking import PersonalKind
+from yidi.core.personal import PersonalDataField
+
+
+def _choices(labels: dict) -> list[tuple[str, str]]:
+    return [(key.value, label) for key, label in labels.items()]
+
+
+class PlatformType(models.Model):
+    """A kind of township platform (基层治理四平台). The list is data: provinces cut it differently."""
+
+    code = models.SlugField("代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=40)
+    position = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "基层治理平台类型"
+        verbose_name_plural = "基层治理平台类型"
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """An organisation (组织): the centre, a department, a township platform, a village committee, a court …"""
+
+    code = models.SlugField("单位代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=80)
+    kind = models.CharField("类型", max_length=30, choices=_choices(UNIT_KIND_LABELS))
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="units", verbose_name="所在区划"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="上级单位"
+    )
+    platform_type = models.ForeignKey(
+        PlatformType, on_delete=models.PROTECT, null=True, blank=True, verbose_name="平台类型"
+    )
+    residency_mode = models.CharField(
+        "入驻方式", max_length=10, choices=_choices(RESIDENCY_MODE_LABELS), blank=True,
+        help_text="部门入驻矛调中心的方式；不入驻的留空",
+    )
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+        ordering = ["region_id", "kind", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="township_platform") | Q(platform_type__isnull=False),
+                name="township_platform_has_type",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def kind_label(self) -> str:
+        return UNIT_KIND_LABELS.get(self.kind, self.kind)
+
+
+class ResidencyPeriod(models.Model):
+    """When a rotating (轮驻) department is on duty at the centre."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="residency_periods", verbose_name="单位")
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "轮驻安排"
+        verbose_name_plural = "轮驻安排"
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="residency_period_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.starts_on}～{self.ends_on}"
+
+
+class Responsibility(models.Model):
+    """One line of the responsibility list (职责清单): this unit handles this dispute type at this level."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="responsibilities", verbose_name="单位")
+    dispute_type = models.ForeignKey(
+        "core.TaxonomyLabel", on_delete=models.PROTECT, related_name="+", verbose_name="纠纷类型"
+    )
+    level = models.CharField("处置层级", max_length=10, choices=_choices(HANDLING_LEVEL_LABELS))
+    is_lead = models.BooleanField("牵头（主办）", default=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "职责清单"
+        verbose_name_plural = "职责清单"
+        ordering = ["unit_id", "dispute_type_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "dispute_type", "level"], name="responsibility_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.dispute_type} · {self.get_level_display()}"
+
+
+class ResponsibilityRevision(models.Model):
+    """The change history of the responsibility list: every create, change and delete, with who and when."""
+
+    responsibility_id_ref = models.BigIntegerField("清单条目")
+    operation = models.CharField("操作", max_length=10)
+    snapshot = models.JSONField("内容")
+    changed_at = models.DateTimeField("时间")
+    changed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
+    )
+
+    class Meta:
+        verbose_name = "职责清单变更记录"
+        verbose_name_plural = "职责清单变更记录"
+        ordering = ["-id"]
+
+
+class User(AbstractUser):
+    """A person who logs in. Staff belong to one unit; roles are rows of `UserRole`."""
+
+    display_name = models.CharField("姓名", max_length=40, blank=True)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="members", verbose_name="所属单位"
+    )
+    phone = PersonalDataField("手机号", kind=PersonalKind.PHONE)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def role_codes(self) -> list[str]:
+        cached = getattr(self, "_role_codes", None)
+        if cached is None:
+            cached = sorted(self.roles.values_list("role", flat=True)) if self.pk else []
+            self._role_codes = cached
+        return cached
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(code) for code in self.role_codes)
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [ROLE_LABELS[Role(code)] for code in self.role_codes]
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.role_set & set(roles))
+
+
+class UserRole(models.Model):
+    """A role held by a user.
+
+    三员分立 is enforced by the database: `is_admin_role` must equal "role is an admin role" (check
+    constraint), and at most one admin-role row may exist per user (partial unique index). The action
+    that grants roles also refuses admin + business combinations.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles", verbose_name="用户")
+    role = models.CharField("角色", max_length=20, choices=_choices(ROLE_LABELS))
+    is_admin_role = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        verbose_name = "用户角色"
+        verbose_name_plural = "用户角色"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="user_role_unique"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_admin_role=True), name="one_admin_role_per_user"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(is_admin_role=True, role__in=sorted(ADMIN_ROLES))
+                    | (Q(is_admin_role=False) & ~Q(role__in=sorted(ADMIN_ROLES)))
+                ),
+                name="admin_role_flag_matches_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"

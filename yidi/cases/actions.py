@@ -1,0 +1,555 @@
+"""Every write to a matter. Each `do_*` function is one use case in one transaction that changes state,
+writes exactly one timeline event (`CaseEvent`) and one audit row, and changes nothing if any step fails."""
+
+import hashlib
+from dataclasses import replace
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from yidi.accounts import access
+from yidi.accounts.domain import Role
+from yidi.accounts.models import Unit
+from yidi.audit.actions import record
+from yidi.cases import domain
+from yidi.cases.domain import (
+    CaseAction,
+    CaseDraft,
+    CaseStatus,
+    DiversionRoute,
+    Evaluation,
+    HandlingMode,
+    InvalidInput,
+    Outcome,
+    PartyDraft,
+    RuleViolation,
+    next_status,
+)
+from yidi.cases.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseLabel,
+    CaseParty,
+    Channel,
+    Contact,
+    Person,
+    PersonKind,
+    Visit,
+)
+from yidi.cases.uploads import check_upload
+from yidi.core import clock
+from yidi.core.codes import next_code
+from yidi.core.identifiers import is_valid_id_number, is_valid_phone
+from yidi.core.models import Taxonomy, TaxonomyLabel
+from yidi.core.personal import lookup_hash
+from yidi.regions.domain import is_within
+from yidi.regions.models import Region
+
+
+def _add_event(case: Case, action: str, *, actor, from_status: str, reason: str = "", data=None) -> CaseEvent:
+    last = CaseEvent.objects.filter(case=case).aggregate(last=Max("seq"))["last"] or 0
+    return CaseEvent.objects.create(
+        case=case,
+        seq=last + 1,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        at=clock.now(),
+        actor=actor,
+        actor_name=str(actor),
+        actor_unit_id=actor.unit_id,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def _audit(case: Case, action: str, *, actor, fields=(), reason: str = "", data=None) -> None:
+    record(
+        actor=actor, action=f"case.{action}", object_type="case", object_id=case.code,
+        fields=fields, reason=reason, data=data,
+    )
+
+
+def _require_reason(action: CaseAction, reason: str) -> str:
+    reason = reason.strip()
+    if action in domain.REASON_REQUIRED and not reason:
+        raise InvalidInput("reason", f"“{action.label}”必须填写理由")
+    return reason
+
+
+# --- registration -------------------------------------------------------------------------------------
+
+
+def _index_person(party: PartyDraft, *, now) -> Person:
+    """Find the party in the person index (ID number first, then name + phone) or add them.
+
+    A person found again keeps their stored details; blanks are filled from the new report.
+    """
+    id_hash = lookup_hash(party.id_number, purpose="id_number") if party.id_number else ""
+    phone_hash = lookup_hash(party.phone, purpose="phone") if party.phone else ""
+    name_phone_hash = lookup_hash(f"{party.name}|{party.phone}", purpose="name_phone") if party.phone else ""
+    person = None
+    if id_hash:
+        person = Person.objects.filter(id_number_hash=id_hash).first()
+    if person is None and name_phone_hash:
+        person = Person.objects.filter(name_phone_hash=name_phone_hash).first()
+    if person is None:
+        return Person.objects.create(
+            kind=party.kind,
+            name=party.name,
+            id_number=party.id_number,
+            phone=party.phone,
+            address=party.address,
+            credit_code=party.credit_code,
+            id_number_hash=id_hash,
+            phone_hash=phone_hash,
+            name_phone_hash=name_phone_hash,
+            created_at=now,
+        )
+    changed = []
+    for field_name, value in (("id_number", party.id_number), ("phone", party.phone), ("address", party.address)):
+        if value and not getattr(person, field_name):
+            setattr(person, field_name, value)
+            changed.append(field_name)
+    if party.id_number and not person.id_number_hash:
+        person.id_number_hash = id_hash
+        changed.append("id_number_hash")
+    if party.phone and not person.phone_hash:
+        person.phone_hash, person.name_phone_hash = phone_hash, name_phone_hash
+        changed += ["phone_hash", "name_phone_hash"]
+    if changed:
+        person.save(update_fields=changed)
+    return person
+
+
+def _check_parties(parties: tuple[PartyDraft, ...]) -> None:
+    for index, party in enumerate(parties):
+        if not party.name.strip():
+            raise InvalidInput(f"parties-{index}-name", "请填写当事人姓名或名称")
+        if party.id_number and not is_valid_id_number(party.id_number):
+            raise InvalidInput(f"parties-{index}-id_number", "身份证号码格式或校验位不正确")
+        if party.phone and not is_valid_phone(party.phone):
+            raise InvalidInput(f"parties-{index}-phone", "联系电话格式不正确（手机号11位，座机请加区号）")
+        if party.kind not in PersonKind.values:
+            raise InvalidInput(f"parties-{index}-kind", "当事人类型不正确")
+
+
+def _resolve_label(taxonomy_code: str, label_code: str, field_name: str) -> TaxonomyLabel:
+    try:
+        return TaxonomyLabel.objects.select_related("taxonomy").get(
+            taxonomy__code=taxonomy_code, code=label_code, is_active=True
+        )
+    except TaxonomyLabel.DoesNotExist:
+        raise InvalidInput(field_name, f"未知的分类“{label_code}”") from None
+
+
+@transaction.atomic
+def do_register_case(draft: CaseDraft, *, actor) -> Case:
+    """Register a matter and give it its code (登记赋码), with its parties, first contact and any visit."""
+    if not actor.role_set & domain.ACTION_ROLES[CaseAction.REGISTER]:
+        raise access.ActionDenied("您的角色无权登记事项")
+    draft = replace(draft, title=draft.title.strip(), description=draft.description.strip())
+    domain.check_draft(draft)
+    _check_parties(draft.parties)
+    region = Region.objects.filter(code=draft.region_code, is_active=True).first()
+    if region is None:
+        raise InvalidInput("region", f"未知的区划代码“{draft.region_code}”")
+    if not is_within(region.code, actor.unit.region_id):
+        raise InvalidInput("region", f"发生地“{region.short_name}”不在本单位（{actor.unit.name}）辖区内")
+    channel = Channel.objects.filter(code=draft.channel_code, is_active=True).first()
+    if channel is None:
+        raise InvalidInput("channel", f"未知的来源渠道“{draft.channel_code}”")
+    primary_type = (
+        _resolve_label("mediation_type", draft.primary_type_code, "primary_type") if draft.primary_type_code else None
+    )
+    other_labels = [
+        _resolve_label(taxonomy, label, f"label_{taxonomy}") for taxonomy, label in sorted(draft.labels.items())
+    ]
+    now = clock.now()
+    case = Case.objects.create(
+        code=next_code(domain.case_code_prefix(region.code), timezone.localtime(now).year),
+        status=next_status(None, CaseAction.REGISTER),
+        channel=channel,
+        request_type=draft.request_type,
+        title=draft.title,
+        description=draft.description,
+        region=region,
+        address=draft.address,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        occurred_at=draft.occurred_at,
+        people_involved=draft.people_involved,
+        amount_involved=draft.amount_involved,
+        primary_type=primary_type,
+        grade=draft.grade,
+        complexity=draft.complexity,
+        is_urgent=draft.is_urgent,
+        registering_unit=actor.unit,
+        registered_by=actor,
+        registered_at=now,
+    )
+    applicant = None
+    for position, party in enumerate(draft.parties):
+        person = _index_person(party, now=now)
+        CaseParty.objects.create(case=case, person=person, role=party.role, position=position)
+        if applicant is None and party.role == "applicant":
+            applicant = person
+    for label in ([primary_type] if primary_type else []) + other_labels:
+        CaseLabel.objects.create(case=case, taxonomy=label.taxonomy, label=label, set_at=now, set_by=actor)
+    Contact.objects.create(
+        case=case, channel=channel, contacted_at=now, person=applicant, summary=draft.description,
+        external_ref=draft.external_ref, recorded_by=actor,
+    )
+    if draft.in_person:
+        Visit.objects.create(
+            case=case, person=applicant, place=actor.unit.name, unit=actor.unit, visited_at=now,
+            purpose="登记反映", recorded_by=actor,
+        )
+    _add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data={"channel": channel.code})
+    _audit(case, CaseAction.REGISTER, actor=actor, fields=["parties", "description"])
+    return case
+
+
+# --- status changes ------------------------------------------------------------------------------------
+
+
+def _begin(code: str, action: CaseAction, *, actor) -> tuple[Case, str, CaseStatus]:
+    """Lock the matter, check scope, role, unit and the transition table; return it with its next status."""
+    case = access.get_case_for_user(actor, code, for_update=True)
+    access.require_action(actor, case, action)
+    return case, case.status, next_status(case.status_enum, action)
+
+
+def _finish(
+    case: Case, action: CaseAction, *, actor, from_status: str, to_status: CaseStatus, fields: list[str],
+    reason: str = "", data: dict[str, Any] | None = None,
+) -> Case:
+    case.status = to_status
+    case.version = F("version") + 1
+    case.save(update_fields=["status", "version", "updated_at", *fields])
+    case.refresh_from_db(fields=["version"])
+    _add_event(case, action, actor=actor, from_status=from_status, reason=reason, data=data)
+    _audit(case, action, actor=actor, fields=["status", *fields], reason=reason, data=data)
+    return case
+
+
+@transaction.atomic
+def do_accept_case(code: str, *, actor) -> Case:
+    """Accept a registered matter (受理); it waits for assignment."""
+    case, before, after = _begin(code, CaseAction.ACCEPT, actor=actor)
+    case.accepted_at = clock.now()
+    return _finish(case, CaseAction.ACCEPT, actor=actor, from_status=before, to_status=after, fields=["accepted_at"])
+
+
+@transaction.atomic
+def do_decline_case(code: str, *, actor, reason: str, route_told: str) -> Case:
+    """Do not accept (不予受理): the reason and the route told to the person are both required."""
+    reason = _require_reason(CaseAction.DECLINE, reason)
+    if not route_told.strip():
+        raise InvalidInput("route_told", "请填写已告知当事人的其他解决途径")
+    case, before, after = _begin(code, CaseAction.DECLINE, actor=actor)
+    return _finish(
+        case, CaseAction.DECLINE, actor=actor, from_status=before, to_status=after, fields=[],
+        reason=reason, data={"route_told": route_told.strip()},
+    )
+
+
+@transaction.atomic
+def do_assign_case(
+    code: str, *, actor, lead_unit_code: str, co_unit_codes: tuple[str, ...] = (), note: str = "",
+    handling_level: str = "",
+) -> Case:
+    """Assign (交办) the matter to a lead unit and optional co-units, which must serve its place."""
+    case, before, after = _begin(code, CaseAction.ASSIGN, actor=actor)
+    codes = [lead_unit_code, *[c for c in co_unit_codes if c and c != lead_unit_code]]
+    units = {unit.code: unit for unit in Unit.objects.filter(code__in=codes, is_active=True)}
+    for index, unit_code in enumerate(codes):
+        field_name = "lead_unit" if index == 0 else "co_units"
+        unit = units.get(unit_code)
+        if unit is None:
+            raise InvalidInput(field_name, f"未知或已停用的单位“{unit_code}”")
+        if not is_within(case.region_id, unit.region_id):
+            raise InvalidInput(field_name, f"“{unit.name}”不负责“{case.region.short_name}”，不能交办")
+    now = clock.now()
+    for index, unit_code in enumerate(codes):
+        Assignment.objects.create(
+            case=case, unit=units[unit_code], role=AssignmentRole.LEAD if index == 0 else AssignmentRole.CO,
+            assigned_at=now, assigned_by=actor, note=note,
+        )
+    case.lead_unit = units[lead_unit_code]
+    fields = ["lead_unit"]
+    if handling_level:
+        case.handling_level = handling_level
+        fields.append("handling_level")
+    return _finish(
+        case, CaseAction.ASSIGN, actor=actor, from_status=before, to_status=after, fields=fields, reason=note,
+        data={"lead_unit": lead_unit_code, "co_units": codes[1:]},
+    )
+
+
+def _lead_assignment(case: Case) -> Assignment:
+    return Assignment.objects.select_for_update().get(
+        case=case, role=AssignmentRole.LEAD, status__in=[AssignmentStatus.PENDING, AssignmentStatus.SIGNED]
+    )
+
+
+@transaction.atomic
+def do_sign_case(code: str, *, actor) -> Case:
+    """The lead unit signs for the matter (签收) and owns it from then on (首办责任)."""
+    case, before, after = _begin(code, CaseAction.SIGN, actor=actor)
+    assignment = _lead_assignment(case)
+    assignment.status, assignment.signed_at = AssignmentStatus.SIGNED, clock.now()
+    assignment.save(update_fields=["status", "signed_at"])
+    return _finish(case, CaseAction.SIGN, actor=actor, from_status=before, to_status=after, fields=[])
+
+
+@transaction.atomic
+def do_return_case(code: str, *, actor, reason: str) -> Case:
+    """The lead unit returns the matter to the dispatcher (回退) with a reason; its access ends."""
+    reason = _require_reason(CaseAction.RETURN, reason)
+    case, before, after = _begin(code, CaseAction.RETURN, actor=actor)
+    now = clock.now()
+    Assignment.objects.filter(case=case, status__in=[AssignmentStatus.PENDING, AssignmentStatus.SIGNED]).update(
+        status=AssignmentStatus.RETURNED, ended_at=now
+    )
+    returned_by = case.lead_unit.code if case.lead_unit else ""
+    case.lead_unit = None
+    return _finish(
+        case, CaseAction.RETURN, actor=actor, from_status=before, to_status=after, fields=["lead_unit"],
+        reason=reason, data={"returned_by": returned_by},
+    )
+
+
+@transaction.atomic
+def do_start_handling(code: str, *, actor, mode: HandlingMode) -> Case:
+    """The lead unit starts handling: by mediation, administrative handling or petition procedure."""
+    mode = HandlingMode(mode)
+    case, before, after = _begin(code, CaseAction.START_HANDLING, actor=actor)
+    case.handling_mode = mode
+    return _finish(
+        case, CaseAction.START_HANDLING, actor=actor, from_status=before, to_status=after,
+        fields=["handling_mode"], data={"mode": mode.value},
+    )
+
+
+@transaction.atomic
+def do_divert_case(code: str, *, actor, route: DiversionRoute, reason: str) -> Case:
+    """Divert to litigation, arbitration, administrative review or discipline; the matter waits for the outcome."""
+    route = DiversionRoute(route)
+    reason = _require_reason(CaseAction.DIVERT, reason)
+    case, before, after = _begin(code, CaseAction.DIVERT, actor=actor)
+    case.diversion_route = route
+    return _finish(
+        case, CaseAction.DIVERT, actor=actor, from_status=before, to_status=after, fields=["diversion_route"],
+        reason=reason, data={"route": route.value},
+    )
+
+
+@transaction.atomic
+def do_conclude_case(code: str, *, actor, outcome: Outcome, summary: str = "") -> Case:
+    """Record the outcome (agreement, failure, refusal, written opinion, or the result of a diversion)."""
+    outcome = Outcome(outcome)
+    case, before, after = _begin(code, CaseAction.CONCLUDE, actor=actor)
+    mode = HandlingMode(case.handling_mode) if case.handling_mode else None
+    domain.check_outcome(status=case.status_enum, mode=mode, outcome=outcome)
+    case.outcome, case.concluded_at = outcome, clock.now()
+    return _finish(
+        case, CaseAction.CONCLUDE, actor=actor, from_status=before, to_status=after,
+        fields=["outcome", "concluded_at"], reason=summary.strip(), data={"outcome": outcome.value},
+    )
+
+
+@transaction.atomic
+def do_request_judicial_confirmation(code: str, *, actor) -> Case:
+    case, before, after = _begin(code, CaseAction.REQUEST_JUDICIAL_CONFIRMATION, actor=actor)
+    domain.check_judicial_confirmation(Outcome(case.outcome) if case.outcome else None)
+    return _finish(
+        case, CaseAction.REQUEST_JUDICIAL_CONFIRMATION, actor=actor, from_status=before, to_status=after, fields=[]
+    )
+
+
+@transaction.atomic
+def do_monitor_performance(code: str, *, actor) -> Case:
+    case, before, after = _begin(code, CaseAction.MONITOR_PERFORMANCE, actor=actor)
+    domain.check_performance_monitoring(Outcome(case.outcome) if case.outcome else None)
+    return _finish(case, CaseAction.MONITOR_PERFORMANCE, actor=actor, from_status=before, to_status=after, fields=[])
+
+
+@transaction.atomic
+def do_record_return_visit(code: str, *, actor, summary: str) -> Case:
+    if not summary.strip():
+        raise InvalidInput("summary", "请填写回访情况")
+    case, before, after = _begin(code, CaseAction.RECORD_RETURN_VISIT, actor=actor)
+    return _finish(
+        case, CaseAction.RECORD_RETURN_VISIT, actor=actor, from_status=before, to_status=after, fields=[],
+        reason=summary.strip(),
+    )
+
+
+@transaction.atomic
+def do_evaluate_case(code: str, *, actor, evaluation: Evaluation, note: str = "") -> Case:
+    """Record the person's evaluation, taken by staff on their behalf (by phone or at the window)."""
+    evaluation = Evaluation(evaluation)
+    if evaluation == Evaluation.DISSATISFIED and not note.strip():
+        raise InvalidInput("note", "“不满意”须记录群众的具体意见")
+    case, before, after = _begin(code, CaseAction.EVALUATE, actor=actor)
+    case.evaluation = evaluation
+    return _finish(
+        case, CaseAction.EVALUATE, actor=actor, from_status=before, to_status=after, fields=["evaluation"],
+        reason=note.strip(), data={"evaluation": evaluation.value, "on_behalf": True},
+    )
+
+
+@transaction.atomic
+def do_close_case(code: str, *, actor, note: str = "") -> Case:
+    """Close the matter (办结) after verification; every assignment ends."""
+    case, before, after = _begin(code, CaseAction.CLOSE, actor=actor)
+    now = clock.now()
+    Assignment.objects.filter(case=case, status__in=[AssignmentStatus.PENDING, AssignmentStatus.SIGNED]).update(
+        status=AssignmentStatus.ENDED, ended_at=now
+    )
+    case.closed_at = now
+    return _finish(
+        case, CaseAction.CLOSE, actor=actor, from_status=before, to_status=after, fields=["closed_at"],
+        reason=note.strip(),
+    )
+
+
+@transaction.atomic
+def do_reopen_case(code: str, *, actor, reason: str) -> Case:
+    """Reopen (重办) a matter whose result the person did not accept; the last lead unit takes it again."""
+    reason = _require_reason(CaseAction.REOPEN, reason)
+    case, before, after = _begin(code, CaseAction.REOPEN, actor=actor)
+    last_lead = (
+        Assignment.objects.filter(case=case, role=AssignmentRole.LEAD).order_by("-assigned_at", "-id").first()
+    )
+    if last_lead is None:
+        raise RuleViolation("该事项没有主办单位，无法重办，请重新交办")
+    now = clock.now()
+    Assignment.objects.filter(case=case, status__in=[AssignmentStatus.PENDING, AssignmentStatus.SIGNED]).update(
+        status=AssignmentStatus.ENDED, ended_at=now
+    )
+    Assignment.objects.create(
+        case=case, unit_id=last_lead.unit_id, role=AssignmentRole.LEAD, status=AssignmentStatus.SIGNED,
+        assigned_at=now, assigned_by=actor, signed_at=now, note=f"重办：{reason}",
+    )
+    case.lead_unit_id, case.closed_at, case.outcome, case.evaluation = last_lead.unit_id, None, "", ""
+    return _finish(
+        case, CaseAction.REOPEN, actor=actor, from_status=before, to_status=after,
+        fields=["lead_unit", "closed_at", "outcome", "evaluation"], reason=reason,
+    )
+
+
+@transaction.atomic
+def do_archive_case(code: str, *, actor) -> Case:
+    case, before, after = _begin(code, CaseAction.ARCHIVE, actor=actor)
+    return _finish(case, CaseAction.ARCHIVE, actor=actor, from_status=before, to_status=after, fields=[])
+
+
+# --- additions that do not change status -----------------------------------------------------------------
+
+
+def _begin_addition(code: str, *, actor) -> Case:
+    case = access.get_case_for_user(actor, code, for_update=True)
+    if not actor.role_set & {Role.REGISTRAR, Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER}:
+        raise access.ActionDenied("您的角色无权补充事项材料")
+    return case
+
+
+@transaction.atomic
+def do_add_contact(code: str, *, actor, channel_code: str, summary: str, party: PartyDraft | None = None,
+                   external_ref: str = "") -> Contact:
+    """Keep another report of the same matter (a second call, a second visit): nothing is merged away."""
+    case = _begin_addition(code, actor=actor)
+    if not summary.strip():
+        raise InvalidInput("summary", "请填写反映内容")
+    channel = Channel.objects.filter(code=channel_code, is_active=True).first()
+    if channel is None:
+        raise InvalidInput("channel", f"未知的来源渠道“{channel_code}”")
+    now = clock.now()
+    person = None
+    if party is not None:
+        _check_parties((party,))
+        person = _index_person(party, now=now)
+    contact = Contact.objects.create(
+        case=case, channel=channel, contacted_at=now, person=person, summary=summary.strip(),
+        external_ref=external_ref, recorded_by=actor,
+    )
+    _add_event(case, "add_contact", actor=actor, from_status=case.status, data={"channel": channel.code})
+    _audit(case, "add_contact", actor=actor, fields=["contacts"])
+    return contact
+
+
+@transaction.atomic
+def do_record_visit(code: str, *, actor, place: str, purpose: str = "") -> Visit:
+    """Record that the person came in person (to the window, a township, a department)."""
+    case = _begin_addition(code, actor=actor)
+    if not place.strip():
+        raise InvalidInput("place", "请填写来访地点")
+    applicant = case.parties.filter(role="applicant").order_by("position").first()
+    visit = Visit.objects.create(
+        case=case, person=applicant.person if applicant else None, place=place.strip(), unit=actor.unit,
+        visited_at=clock.now(), purpose=purpose.strip(), recorded_by=actor,
+    )
+    _add_event(case, "record_visit", actor=actor, from_status=case.status, data={"place": visit.place})
+    _audit(case, "record_visit", actor=actor, fields=["visits"])
+    return visit
+
+
+@transaction.atomic
+def do_add_attachment(code: str, *, actor, upload, description: str = "") -> Attachment:
+    """Attach evidence. The type is decided by the file's content, not its name."""
+    case = _begin_addition(code, actor=actor)
+    content_type, data = check_upload(upload)
+    digest = hashlib.sha256(data).hexdigest()
+    attachment = Attachment(
+        case=case, original_name=upload.name[:200], content_type=content_type, size=len(data), sha256=digest,
+        description=description.strip(), uploaded_at=clock.now(), uploaded_by=actor,
+    )
+    attachment.file.save(upload.name[-80:], ContentFile(data), save=False)
+    attachment.save()
+    _add_event(
+        case, "add_attachment", actor=actor, from_status=case.status,
+        data={"name": attachment.original_name, "sha256": digest},
+    )
+    _audit(case, "add_attachment", actor=actor, fields=["attachments"], data={"sha256": digest})
+    return attachment
+
+
+@transaction.atomic
+def do_set_labels(code: str, *, actor, grade: str = "", complexity: str = "", labels: dict[str, str]) -> Case:
+    """Confirm or correct the classification and grade (确认分类分级)."""
+    case = access.get_case_for_user(actor, code, for_update=True)
+    if not actor.role_set & {Role.REGISTRAR, Role.DISPATCHER}:
+        raise access.ActionDenied("您的角色无权修改分类分级")
+    now = clock.now()
+    resolved = {tax: _resolve_label(tax, label, f"label_{tax}") for tax, label in labels.items() if label}
+    for taxonomy_code, label in resolved.items():
+        CaseLabel.objects.update_or_create(
+            case=case, taxonomy=Taxonomy.objects.get(code=taxonomy_code),
+            defaults={"label": label, "source": "manual", "confidence": None, "set_at": now, "set_by": actor},
+        )
+    fields = []
+    if "mediation_type" in resolved:
+        case.primary_type = resolved["mediation_type"]
+        fields.append("primary_type")
+    if grade:
+        case.grade = domain.Grade(grade)
+        fields.append("grade")
+    if complexity:
+        case.complexity = domain.Complexity(complexity)
+        fields.append("complexity")
+    case.version = F("version") + 1
+    case.save(update_fields=[*fields, "version", "updated_at"])
+    case.refresh_from_db(fields=["version"])
+    data = {"labels": labels, "grade": grade, "complexity": complexity}
+    _add_event(case, "set_labels", actor=actor, from_status=case.status, data=data)
+    _audit(case, "set_labels", actor=actor, fields=fields, data=data)
+    return case

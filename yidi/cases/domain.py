@@ -1,0 +1,431 @@
+"""The matter's lifecycle and its rules (pure: no Django, no clock, no I/O).
+
+Statuses are fixed; admins may rename labels, but code depends only on these values.
+Every allowed change is one row of `TRANSITIONS`; anything else raises `IllegalTransition`.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from yidi.accounts.domain import Role
+
+
+class CaseStatus(StrEnum):
+    REGISTERED = "registered"
+    NOT_ACCEPTED = "not_accepted"
+    ACCEPTED = "accepted"
+    ASSIGNED = "assigned"
+    RETURNED = "returned"
+    SIGNED = "signed"
+    IN_PROGRESS = "in_progress"
+    DIVERTED = "diverted"
+    CONCLUDED = "concluded"
+    JUDICIAL_CONFIRMATION = "judicial_confirmation"
+    PERFORMANCE_MONITORING = "performance_monitoring"
+    RETURN_VISITED = "return_visited"
+    EVALUATED = "evaluated"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    CaseStatus.REGISTERED: "已登记",
+    CaseStatus.NOT_ACCEPTED: "不予受理",
+    CaseStatus.ACCEPTED: "待交办",
+    CaseStatus.ASSIGNED: "待签收",
+    CaseStatus.RETURNED: "已回退",
+    CaseStatus.SIGNED: "已签收",
+    CaseStatus.IN_PROGRESS: "办理中",
+    CaseStatus.DIVERTED: "已分流",
+    CaseStatus.CONCLUDED: "已出结果",
+    CaseStatus.JUDICIAL_CONFIRMATION: "司法确认中",
+    CaseStatus.PERFORMANCE_MONITORING: "履行监督中",
+    CaseStatus.RETURN_VISITED: "已回访",
+    CaseStatus.EVALUATED: "已评价",
+    CaseStatus.CLOSED: "已办结",
+    CaseStatus.ARCHIVED: "已归档",
+}
+
+OPEN_STATUSES = frozenset(CaseStatus) - {CaseStatus.NOT_ACCEPTED, CaseStatus.CLOSED, CaseStatus.ARCHIVED}
+
+
+class CaseAction(StrEnum):
+    REGISTER = "register"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    ASSIGN = "assign"
+    SIGN = "sign"
+    RETURN = "return"
+    START_HANDLING = "start_handling"
+    DIVERT = "divert"
+    CONCLUDE = "conclude"
+    REQUEST_JUDICIAL_CONFIRMATION = "request_judicial_confirmation"
+    MONITOR_PERFORMANCE = "monitor_performance"
+    RECORD_RETURN_VISIT = "record_return_visit"
+    EVALUATE = "evaluate"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    ARCHIVE = "archive"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    CaseAction.REGISTER: "登记赋码",
+    CaseAction.ACCEPT: "受理",
+    CaseAction.DECLINE: "不予受理",
+    CaseAction.ASSIGN: "交办",
+    CaseAction.SIGN: "签收",
+    CaseAction.RETURN: "回退",
+    CaseAction.START_HANDLING: "开始办理",
+    CaseAction.DIVERT: "分流",
+    CaseAction.CONCLUDE: "登记办理结果",
+    CaseAction.REQUEST_JUDICIAL_CONFIRMATION: "申请司法确认",
+    CaseAction.MONITOR_PERFORMANCE: "转入履行监督",
+    CaseAction.RECORD_RETURN_VISIT: "登记回访",
+    CaseAction.EVALUATE: "登记评价",
+    CaseAction.CLOSE: "办结",
+    CaseAction.REOPEN: "重办",
+    CaseAction.ARCHIVE: "归档",
+}
+
+# Timeline entries that are not status changes.
+EVENT_LABELS = {
+    **ACTION_LABELS,
+    "add_contact": "补充反映记录",
+    "record_visit": "登记来访",
+    "add_attachment": "上传附件",
+    "update_facts": "修改事项信息",
+    "set_labels": "确认分类分级",
+}
+
+S = CaseStatus
+A = CaseAction
+TRANSITIONS: dict[tuple[CaseStatus | None, CaseAction], CaseStatus] = {
+    (None, A.REGISTER): S.REGISTERED,
+    (S.REGISTERED, A.ACCEPT): S.ACCEPTED,
+    (S.REGISTERED, A.DECLINE): S.NOT_ACCEPTED,
+    (S.ACCEPTED, A.ASSIGN): S.ASSIGNED,
+    (S.RETURNED, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.SIGN): S.SIGNED,
+    (S.ASSIGNED, A.RETURN): S.RETURNED,
+    (S.SIGNED, A.RETURN): S.RETURNED,
+    (S.SIGNED, A.START_HANDLING): S.IN_PROGRESS,
+    (S.IN_PROGRESS, A.DIVERT): S.DIVERTED,
+    (S.IN_PROGRESS, A.CONCLUDE): S.CONCLUDED,
+    (S.DIVERTED, A.CONCLUDE): S.CONCLUDED,
+    (S.CONCLUDED, A.DIVERT): S.DIVERTED,
+    (S.CONCLUDED, A.REQUEST_JUDICIAL_CONFIRMATION): S.JUDICIAL_CONFIRMATION,
+    (S.CONCLUDED, A.MONITOR_PERFORMANCE): S.PERFORMANCE_MONITORING,
+    (S.JUDICIAL_CONFIRMATION, A.MONITOR_PERFORMANCE): S.PERFORMANCE_MONITORING,
+    (S.CONCLUDED, A.RECORD_RETURN_VISIT): S.RETURN_VISITED,
+    (S.PERFORMANCE_MONITORING, A.RECORD_RETURN_VISIT): S.RETURN_VISITED,
+    (S.CONCLUDED, A.EVALUATE): S.EVALUATED,
+    (S.RETURN_VISITED, A.EVALUATE): S.EVALUATED,
+    (S.CONCLUDED, A.CLOSE): S.CLOSED,
+    (S.RETURN_VISITED, A.CLOSE): S.CLOSED,
+    (S.EVALUATED, A.CLOSE): S.CLOSED,
+    (S.EVALUATED, A.REOPEN): S.IN_PROGRESS,
+    (S.CLOSED, A.REOPEN): S.IN_PROGRESS,
+    (S.CLOSED, A.ARCHIVE): S.ARCHIVED,
+    (S.NOT_ACCEPTED, A.ARCHIVE): S.ARCHIVED,
+}
+del S, A
+
+
+class IllegalTransition(Exception):
+    def __init__(self, status: CaseStatus | None, action: CaseAction):
+        self.status = status
+        self.action = action
+        where = STATUS_LABELS[status] if status else "未登记"
+        super().__init__(f"当前状态“{where}”下不能执行“{ACTION_LABELS[action]}”")
+
+
+class RuleViolation(Exception):
+    """An action is allowed in this status, but a business rule forbids it here (message in Chinese)."""
+
+
+def next_status(status: CaseStatus | None, action: CaseAction) -> CaseStatus:
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise IllegalTransition(status, action) from None
+
+
+def allowed_actions(status: CaseStatus) -> list[CaseAction]:
+    return [action for (source, action) in TRANSITIONS if source == status]
+
+
+# Who may perform each action (further limited to matters in scope by `accounts.access`).
+# Unit-bound actions (sign, return, start handling, conclude …) also require the acting unit to be the
+# matter's assigned lead unit; see `UNIT_BOUND_ACTIONS`.
+ACTION_ROLES: dict[CaseAction, frozenset[Role]] = {
+    CaseAction.REGISTER: frozenset({Role.REGISTRAR, Role.DISPATCHER, Role.GRID_WORKER}),
+    CaseAction.ACCEPT: frozenset({Role.REGISTRAR, Role.DISPATCHER}),
+    CaseAction.DECLINE: frozenset({Role.REGISTRAR, Role.DISPATCHER}),
+    CaseAction.ASSIGN: frozenset({Role.DISPATCHER}),
+    CaseAction.SIGN: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.RETURN: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.START_HANDLING: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.DIVERT: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.CONCLUDE: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.REQUEST_JUDICIAL_CONFIRMATION: frozenset({Role.MEDIATOR, Role.HANDLER}),
+    CaseAction.MONITOR_PERFORMANCE: frozenset({Role.MEDIATOR, Role.HANDLER}),
+    CaseAction.RECORD_RETURN_VISIT: frozenset({Role.HANDLER, Role.MEDIATOR, Role.REGISTRAR, Role.GRID_WORKER}),
+    CaseAction.EVALUATE: frozenset({Role.REGISTRAR, Role.DISPATCHER, Role.HANDLER}),
+    CaseAction.CLOSE: frozenset({Role.DISPATCHER}),
+    CaseAction.REOPEN: frozenset({Role.DISPATCHER, Role.SUPERVISOR}),
+    CaseAction.ARCHIVE: frozenset({Role.DISPATCHER, Role.REGISTRAR}),
+}
+UNIT_BOUND_ACTIONS = frozenset(
+    {
+        CaseAction.SIGN,
+        CaseAction.RETURN,
+        CaseAction.START_HANDLING,
+        CaseAction.DIVERT,
+        CaseAction.CONCLUDE,
+        CaseAction.REQUEST_JUDICIAL_CONFIRMATION,
+        CaseAction.MONITOR_PERFORMANCE,
+    }
+)
+# Actions that must carry a written reason.
+REASON_REQUIRED = frozenset({CaseAction.DECLINE, CaseAction.RETURN, CaseAction.DIVERT, CaseAction.REOPEN})
+
+
+def can_perform(roles: frozenset[Role], action: CaseAction) -> bool:
+    return bool(roles & ACTION_ROLES[action])
+
+
+class RequestType(StrEnum):
+    CONSULTATION = "consultation"
+    HELP = "help"
+    COMPLAINT = "complaint"
+    REPORT = "report"
+    SUGGESTION = "suggestion"
+    MEDIATION = "mediation"
+
+
+REQUEST_TYPE_LABELS = {
+    RequestType.CONSULTATION: "咨询",
+    RequestType.HELP: "求助",
+    RequestType.COMPLAINT: "投诉",
+    RequestType.REPORT: "举报",
+    RequestType.SUGGESTION: "意见建议",
+    RequestType.MEDIATION: "纠纷调解",
+}
+
+
+class Grade(StrEnum):
+    RED = "red"
+    ORANGE = "orange"
+    YELLOW = "yellow"
+    BLUE = "blue"
+
+
+GRADE_LABELS = {Grade.RED: "红", Grade.ORANGE: "橙", Grade.YELLOW: "黄", Grade.BLUE: "蓝"}
+
+
+class Complexity(StrEnum):
+    SIMPLE = "simple"
+    COMPLEX = "complex"
+    DIFFICULT = "difficult"
+
+
+COMPLEXITY_LABELS = {Complexity.SIMPLE: "简单", Complexity.COMPLEX: "复杂", Complexity.DIFFICULT: "疑难"}
+
+
+class HandlingMode(StrEnum):
+    MEDIATION = "mediation"
+    ADMINISTRATIVE = "administrative"
+    PETITION = "petition"
+
+
+HANDLING_MODE_LABELS = {
+    HandlingMode.MEDIATION: "调解",
+    HandlingMode.ADMINISTRATIVE: "行政处理",
+    HandlingMode.PETITION: "信访办理",
+}
+
+
+class DiversionRoute(StrEnum):
+    LITIGATION = "litigation"
+    ARBITRATION = "arbitration"
+    ADMINISTRATIVE_REVIEW = "administrative_review"
+    DISCIPLINE = "discipline"
+
+
+DIVERSION_ROUTE_LABELS = {
+    DiversionRoute.LITIGATION: "诉讼",
+    DiversionRoute.ARBITRATION: "仲裁",
+    DiversionRoute.ADMINISTRATIVE_REVIEW: "行政复议",
+    DiversionRoute.DISCIPLINE: "纪检监察",
+}
+
+
+class Outcome(StrEnum):
+    WRITTEN_AGREEMENT = "written_agreement"
+    ORAL_AGREEMENT = "oral_agreement"
+    MEDIATION_FAILED = "mediation_failed"
+    REFUSED_BY_PARTY = "refused_by_party"
+    OPINION_SUPPORT = "opinion_support"
+    OPINION_EXPLAIN = "opinion_explain"
+    OPINION_NOT_SUPPORT = "opinion_not_support"
+    RESOLVED_BY_DIVERSION = "resolved_by_diversion"
+
+
+OUTCOME_LABELS = {
+    Outcome.WRITTEN_AGREEMENT: "达成书面协议",
+    Outcome.ORAL_AGREEMENT: "达成口头协议",
+    Outcome.MEDIATION_FAILED: "调解不成",
+    Outcome.REFUSED_BY_PARTY: "当事人拒绝调解",
+    Outcome.OPINION_SUPPORT: "处理意见：支持",
+    Outcome.OPINION_EXPLAIN: "处理意见：解释说明",
+    Outcome.OPINION_NOT_SUPPORT: "处理意见：不予支持",
+    Outcome.RESOLVED_BY_DIVERSION: "分流后办结",
+}
+AGREEMENT_OUTCOMES = frozenset({Outcome.WRITTEN_AGREEMENT, Outcome.ORAL_AGREEMENT})
+# Outcomes that count as resolved (化解) for the KPIs.
+RESOLVED_OUTCOMES = AGREEMENT_OUTCOMES | {
+    Outcome.OPINION_SUPPORT,
+    Outcome.OPINION_EXPLAIN,
+    Outcome.RESOLVED_BY_DIVERSION,
+}
+MODE_OUTCOMES = {
+    HandlingMode.MEDIATION: frozenset(
+        {Outcome.WRITTEN_AGREEMENT, Outcome.ORAL_AGREEMENT, Outcome.MEDIATION_FAILED, Outcome.REFUSED_BY_PARTY}
+    ),
+    HandlingMode.ADMINISTRATIVE: frozenset(
+        {Outcome.OPINION_SUPPORT, Outcome.OPINION_EXPLAIN, Outcome.OPINION_NOT_SUPPORT}
+    ),
+    HandlingMode.PETITION: frozenset({Outcome.OPINION_SUPPORT, Outcome.OPINION_EXPLAIN, Outcome.OPINION_NOT_SUPPORT}),
+}
+
+
+class Evaluation(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+EVALUATION_LABELS = {
+    Evaluation.SATISFIED: "满意",
+    Evaluation.BASICALLY_SATISFIED: "基本满意",
+    Evaluation.DISSATISFIED: "不满意",
+}
+
+
+def check_outcome(*, status: CaseStatus, mode: HandlingMode | None, outcome: Outcome) -> None:
+    """The outcome must fit how the matter was handled.
+
+    - after diversion, the only outcome is "resolved by diversion" or a failed mediation coming back;
+    - otherwise the outcome must belong to the handling mode (mediation → agreement/failure/refusal,
+      administrative or petition handling → a written opinion).
+    """
+    if status == CaseStatus.DIVERTED:
+        if outcome not in {Outcome.RESOLVED_BY_DIVERSION, Outcome.MEDIATION_FAILED}:
+            raise RuleViolation("分流事项只能登记“分流后办结”或“调解不成”")
+        return
+    if outcome == Outcome.RESOLVED_BY_DIVERSION:
+        raise RuleViolation("未分流的事项不能登记“分流后办结”")
+    if mode is not None and outcome not in MODE_OUTCOMES[mode]:
+        raise RuleViolation(f"“{HANDLING_MODE_LABELS[mode]}”方式下不能登记“{OUTCOME_LABELS[outcome]}”")
+
+
+def check_judicial_confirmation(outcome: Outcome | None) -> None:
+    if outcome != Outcome.WRITTEN_AGREEMENT:
+        raise RuleViolation("只有书面调解协议才能申请司法确认")
+
+
+def check_performance_monitoring(outcome: Outcome | None) -> None:
+    if outcome not in AGREEMENT_OUTCOMES:
+        raise RuleViolation("只有达成协议的事项才需要履行监督")
+
+
+def case_code_prefix(region_code: str) -> str:
+    """Matters are numbered per county: the first six digits of the region code."""
+    return region_code[:6]
+
+
+def is_group_matter(people_involved: int | None, threshold: int = 5) -> bool:
+    """≥ 5 people with a common demand is the 群体性 trigger (信访工作条例 Art 20; configurable)."""
+    return people_involved is not None and people_involved >= threshold
+
+
+
+
+class InvalidInput(RuleViolation):
+    """Input that breaks a rule, tied to the form field it came from."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PartyDraft:
+    role: str
+    name: str
+    kind: str = "natural"
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    credit_code: str = ""
+
+
+@dataclass(frozen=True)
+class CaseDraft:
+    """What a registration carries: the facts of the matter, its parties and how it arrived."""
+
+    channel_code: str
+    request_type: RequestType
+    title: str
+    description: str
+    region_code: str
+    address: str = ""
+    occurred_at: datetime | None = None
+    people_involved: int | None = None
+    amount_involved: Decimal | None = None
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    primary_type_code: str = ""
+    grade: str = ""
+    complexity: str = ""
+    is_urgent: bool = False
+    parties: tuple[PartyDraft, ...] = ()
+    in_person: bool = False  # the person came to the window: record the visit
+    external_ref: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # other taxonomies: code -> label code
+
+
+def check_draft(draft: CaseDraft) -> None:
+    """Rules every registration must meet, whatever the form that produced it.
+
+    - a title and a description that are not blank;
+    - at least one applicant (申请人) among the parties, except for anonymous reports (举报) and suggestions;
+    - no negative amounts or people counts;
+    - latitude and longitude come together and lie in range.
+    """
+    if not draft.title.strip():
+        raise InvalidInput("title", "请填写事项标题")
+    if not draft.description.strip():
+        raise InvalidInput("description", "请填写事项描述")
+    if draft.request_type not in (RequestType.REPORT, RequestType.SUGGESTION) and not any(
+        party.role == "applicant" for party in draft.parties
+    ):
+        raise InvalidInput("parties", "至少需要一名申请人（举报、意见建议可匿名）")
+    if draft.amount_involved is not None and draft.amount_involved < 0:
+        raise InvalidInput("amount_involved", "涉及金额不能为负数")
+    if draft.people_involved is not None and draft.people_involved < 0:
+        raise InvalidInput("people_involved", "涉及人数不能为负数")
+    if (draft.latitude is None) != (draft.longitude is None):
+        raise InvalidInput("latitude", "经纬度需同时填写")
+    if draft.latitude is not None and not (-90 <= draft.latitude <= 90 and -180 <= draft.longitude <= 180):
+        raise InvalidInput("latitude", "经纬度超出范围")

@@ -1,0 +1,338 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from yidi.accounts.domain import HANDLING_LEVEL_LABELS
+from yidi.cases.domain import (
+    COMPLEXITY_LABELS,
+    DIVERSION_ROUTE_LABELS,
+    EVALUATION_LABELS,
+    EVENT_LABELS,
+    GRADE_LABELS,
+    HANDLING_MODE_LABELS,
+    OUTCOME_LABELS,
+    REQUEST_TYPE_LABELS,
+    STATUS_LABELS,
+    CaseStatus,
+)
+from yidi.core.masking import PersonalKind
+from yidi.core.personal import PersonalDataField
+from yidi.regions.domain import code_range
+
+
+def _choices(labels: dict) -> list[tuple[str, str]]:
+    return [(key.value, label) for key, label in labels.items()]
+
+
+class Channel(models.Model):
+    """How a matter reached the centre (窗口来访, 12345 热线 …). Data, extendable by admins."""
+
+    code = models.SlugField("代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=40)
+    position = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "来源渠道"
+        verbose_name_plural = "来源渠道"
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseQuerySet(models.QuerySet):
+    def in_region(self, prefix: str) -> "CaseQuerySet":
+        low, high = code_range(prefix)
+        return self.filter(region_id__gte=low, region_id__lt=high)
+
+
+class Case(models.Model):
+    """The matter (一件事): one record per real-world dispute, whatever the number of reports."""
+
+    code = models.CharField("事项编码", max_length=24, unique=True)
+    status = models.CharField("状态", max_length=30, choices=_choices(STATUS_LABELS), default=CaseStatus.REGISTERED)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name="来源渠道")
+    request_type = models.CharField("诉求类型", max_length=20, choices=_choices(REQUEST_TYPE_LABELS))
+    title = models.CharField("事项标题", max_length=120)
+    description = models.TextField("事项描述")
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="发生地")
+    address = models.CharField("详细地点", max_length=200, blank=True)
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    occurred_at = models.DateTimeField("发生时间", null=True, blank=True)
+    people_involved = models.PositiveIntegerField("涉及人数", null=True, blank=True)
+    amount_involved = models.DecimalField("涉及金额（元）", max_digits=14, decimal_places=2, null=True, blank=True)
+    primary_type = models.ForeignKey(
+        "core.TaxonomyLabel", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="纠纷类型",
+    )
+    grade = models.CharField("风险等级", max_length=10, choices=_choices(GRADE_LABELS), blank=True)
+    complexity = models.CharField("复杂程度", max_length=10, choices=_choices(COMPLEXITY_LABELS), blank=True)
+    handling_level = models.CharField("处置层级", max_length=10, choices=_choices(HANDLING_LEVEL_LABELS), blank=True)
+    is_urgent = models.BooleanField("加急", default=False)
+    handling_mode = models.CharField(
+        "办理方式", max_length=20, choices=_choices(HANDLING_MODE_LABELS), blank=True
+    )
+    diversion_route = models.CharField(
+        "分流去向", max_length=30, choices=_choices(DIVERSION_ROUTE_LABELS), blank=True
+    )
+    outcome = models.CharField("办理结果", max_length=30, choices=_choices(OUTCOME_LABELS), blank=True)
+    evaluation = models.CharField("群众评价", max_length=30, choices=_choices(EVALUATION_LABELS), blank=True)
+    lead_unit = models.ForeignKey(
+        "accounts.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="主办单位"
+    )
+    registering_unit = models.ForeignKey(
+        "accounts.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="登记单位"
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
+    registered_at = models.DateTimeField("登记时间")
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    concluded_at = models.DateTimeField("出结果时间", null=True, blank=True)
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    version = models.PositiveIntegerField("版本", default=1)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "事项"
+        verbose_name_plural = "事项"
+        ordering = ["-registered_at", "-id"]
+        indexes = [
+            # Scoped lists: region code range, newest first.
+            models.Index(fields=["region", "registered_at"], name="case_region_registered"),
+            # Work queues and status filters.
+            models.Index(fields=["status", "registered_at"], name="case_status_registered"),
+            # A unit's current matters (inbox, scope by assignment).
+            models.Index(fields=["lead_unit", "status"], name="case_lead_unit_status"),
+            models.Index(fields=["registered_at"], name="case_registered"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_involved__isnull=True) | Q(amount_involved__gte=0), name="case_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def status_enum(self) -> CaseStatus:
+        return CaseStatus(self.status)
+
+
+class CaseLabel(models.Model):
+    """The matter's label in one taxonomy, set by triage or by staff."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="labels")
+    taxonomy = models.ForeignKey("core.Taxonomy", on_delete=models.PROTECT, related_name="+")
+    label = models.ForeignKey("core.TaxonomyLabel", on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=10, choices=[("manual", "人工"), ("triage", "自动")], default="manual")
+    confidence = models.FloatField(null=True, blank=True)
+    set_at = models.DateTimeField()
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "taxonomy"], name="case_label_one_per_taxonomy")]
+
+
+class PersonKind(models.TextChoices):
+    NATURAL = "natural", "自然人"
+    ORGANISATION = "organisation", "法人或其他组织"
+
+
+class Person(models.Model):
+    """The person index: the same person across matters is one row (matched by ID hash, or name + phone)."""
+
+    kind = models.CharField("类型", max_length=20, choices=PersonKind.choices, default=PersonKind.NATURAL)
+    name = models.CharField("姓名/名称", max_length=80)
+    id_number = PersonalDataField("证件号码", kind=PersonalKind.ID_NUMBER)
+    phone = PersonalDataField("联系电话", kind=PersonalKind.PHONE)
+    address = PersonalDataField("住址", kind=PersonalKind.ADDRESS)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)  # person index look-up
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)  # repeat-caller look-up
+    name_phone_hash = models.CharField(max_length=64, blank=True, db_index=True)  # index without ID number
+    created_at = models.DateTimeField("建档时间")
+
+    class Meta:
+        verbose_name = "当事人档案"
+        verbose_name_plural = "当事人档案"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartyRole(models.TextChoices):
+    APPLICANT = "applicant", "申请人"
+    RESPONDENT = "respondent", "被申请人"
+    THIRD_PARTY = "third_party", "第三人"
+    AGENT = "agent", "代理人"
+
+
+class CaseParty(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="case_parties")
+    role = models.CharField("角色", max_length=20, choices=PartyRole.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+class Contact(models.Model):
+    """One report of the matter (who, when, through which channel). Merging matters never drops one."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name="渠道")
+    contacted_at = models.DateTimeField("反映时间")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="contacts")
+    summary = models.TextField("反映内容", blank=True)
+    external_ref = models.CharField("外部编号", max_length=60, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["contacted_at", "id"]
+        indexes = [models.Index(fields=["external_ref"], name="contact_external_ref")]  # hotline ticket look-up
+
+
+class Visit(models.Model):
+    """An in-person visit the person had to make, and where: the honest measure of 最多跑一地."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="visits")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    place = models.CharField("地点", max_length=120)
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    visited_at = models.DateTimeField("来访时间")
+    purpose = models.CharField("事由", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["visited_at", "id"]
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"cases/{instance.case.code}/{instance.sha256[:16]}-{filename}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("文件类型", max_length=100)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField("说明", max_length=200, blank=True)
+    uploaded_at = models.DateTimeField("上传时间")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+
+class AssignmentRole(models.TextChoices):
+    LEAD = "lead", "主办"
+    CO = "co", "协办"
+
+
+class AssignmentStatus(models.TextChoices):
+    PENDING = "pending", "待签收"
+    SIGNED = "signed", "已签收"
+    RETURNED = "returned", "已回退"
+    ENDED = "ended", "已结束"
+
+
+ACTIVE_ASSIGNMENT = Q(status__in=[AssignmentStatus.PENDING, AssignmentStatus.SIGNED])
+
+
+class Assignment(models.Model):
+    """A unit's part in a matter (交办): lead (主办) or co-unit (协办), while active it grants access."""
+
+    Role = AssignmentRole
+    Status = AssignmentStatus
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField("分工", max_length=10, choices=AssignmentRole.choices)
+    status = models.CharField("状态", max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING)
+    assigned_at = models.DateTimeField("交办时间")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    note = models.CharField("交办意见", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+        indexes = [models.Index(fields=["unit", "status"], name="assignment_unit_status")]  # inbox, access
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(role="lead") & ACTIVE_ASSIGNMENT, name="one_active_lead_assignment"
+            ),
+            models.UniqueConstraint(
+                fields=["case", "unit"], condition=ACTIVE_ASSIGNMENT, name="one_active_assignment_per_unit"
+            ),
+        ]
+
+
+class CaseEvent(models.Model):
+    """The matter's timeline (全程留痕): one row per action, with who, when and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=40, choices=[(key, label) for key, label in EVENT_LABELS.items()])
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30, blank=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    actor_name = models.CharField(max_length=60)
+    actor_unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, null=True, related_name="+")
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+
+    @property
+    def label(self) -> str:
+        return self.get_action_display()
+
+    @property
+    def unit_name(self) -> str:
+        return self.actor_unit.name if self.actor_unit_id else ""
+
+    @property
+    def detail(self) -> str:
+        """The event's data as one Chinese sentence for the timeline."""
+        return describe_event_data(self.data)
+
+
+_DATA_LABELS = {
+    "lead_unit": ("主办单位", None),
+    "co_units": ("协办单位", None),
+    "returned_by": ("回退单位", None),
+    "route_told": ("已告知途径", None),
+    "mode": ("办理方式", HANDLING_MODE_LABELS),
+    "route": ("分流去向", DIVERSION_ROUTE_LABELS),
+    "outcome": ("办理结果", OUTCOME_LABELS),
+    "evaluation": ("评价", EVALUATION_LABELS),
+    "place": ("地点", None),
+    "name": ("文件", None),
+}
+
+
+def describe_event_data(data: dict) -> str:
+    parts = []
+    for key, (label, names) in _DATA_LABELS.items():
+        value = data.get(key)
+        if not value:
+            continue
+        if isinstance(value, list):
+            value = "、".join(value)
+        elif names is not None:
+            value = {k.value: v for k, v in names.items()}.get(value, value)
+        parts.append(f"{label}：{value}")
+    return "；".join(parts)

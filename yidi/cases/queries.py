@@ -1,0 +1,155 @@
+"""Reads of matters. Everything starts from `accounts.access.visible_cases`, so scope is never forgotten."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from yidi.accounts.access import visible_cases
+from yidi.accounts.domain import Role
+from yidi.cases.domain import OPEN_STATUSES, CaseStatus
+from yidi.cases.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentRole, Case, CaseEvent
+from yidi.regions.domain import code_range
+
+LIST_RELATED = ("region", "region__parent", "channel", "primary_type", "lead_unit")
+
+GRADE_ORDER = When_(
+    When(grade="red", then=Value(0)),
+    When(grade="orange", then=Value(1)),
+    When(grade="yellow", then=Value(2)),
+    When(grade="blue", then=Value(3)),
+    default=Value(4),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class Queue:
+    code: str
+    title: str
+    roles: frozenset[Role]
+
+
+QUEUES = (
+    Queue("to_accept", "待受理", frozenset({Role.REGISTRAR, Role.DISPATCHER})),
+    Queue("to_assign", "待交办", frozenset({Role.DISPATCHER})),
+    Queue("to_sign", "本单位待签收", frozenset({Role.HANDLER, Role.MEDIATOR})),
+    Queue("in_hand", "本单位在办", frozenset({Role.HANDLER, Role.MEDIATOR})),
+    Queue("to_close", "待办结", frozenset({Role.DISPATCHER})),
+    Queue("registered_by_me", "我登记的", frozenset({Role.REGISTRAR, Role.GRID_WORKER})),
+    Queue("urgent_open", "红橙预警在办", frozenset({Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER})),
+)
+QUEUE_BY_CODE = {queue.code: queue for queue in QUEUES}
+
+
+def _unit_assignments(user, *, statuses) -> QuerySet:
+    return Assignment.objects.filter(unit_id=user.unit_id, role=AssignmentRole.LEAD, status__in=statuses)
+
+
+def queue_filter(user, code: str) -> Q:
+    if code == "to_accept":
+        return Q(status=CaseStatus.REGISTERED)
+    if code == "to_assign":
+        return Q(status__in=[CaseStatus.ACCEPTED, CaseStatus.RETURNED])
+    if code == "to_sign":
+        return Q(status=CaseStatus.ASSIGNED, pk__in=_unit_assignments(user, statuses=["pending"]).values("case_id"))
+    if code == "in_hand":
+        return Q(
+            status__in=OPEN_STATUSES - {CaseStatus.ASSIGNED},
+            pk__in=Assignment.objects.filter(ACTIVE_ASSIGNMENT, unit_id=user.unit_id).values("case_id"),
+        )
+    if code == "to_close":
+        return Q(status__in=[CaseStatus.CONCLUDED, CaseStatus.RETURN_VISITED, CaseStatus.EVALUATED])
+    if code == "registered_by_me":
+        return Q(registered_by=user)
+    if code == "urgent_open":
+        return Q(status__in=OPEN_STATUSES, grade__in=["red", "orange"])
+    raise KeyError(code)
+
+
+def queues_for(user) -> list[Queue]:
+    return [queue for queue in QUEUES if queue.roles & user.role_set]
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    queue: str = ""
+    statuses: tuple[str, ...] = ()
+    primary_type: str = ""
+    grade: str = ""
+    region_prefix: str = ""
+    channel: str = ""
+    request_type: str = ""
+    registered_from: date | None = None
+    registered_to: date | None = None
+    text: str = ""
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def list_cases(user, filters: CaseFilters) -> QuerySet:
+    """The user's matters under the filters, newest first (urgent and red first within a work queue)."""
+    cases = visible_cases(user).select_related(*LIST_RELATED)
+    if filters.queue:
+        cases = cases.filter(queue_filter(user, filters.queue))
+    if filters.statuses:
+        cases = cases.filter(status__in=filters.statuses)
+    if filters.primary_type:
+        cases = cases.filter(primary_type__code=filters.primary_type)
+    if filters.grade:
+        cases = cases.filter(grade=filters.grade)
+    if filters.region_prefix:
+        low, high = code_range(filters.region_prefix)
+        cases = cases.filter(region_id__gte=low, region_id__lt=high)
+    if filters.channel:
+        cases = cases.filter(channel__code=filters.channel)
+    if filters.request_type:
+        cases = cases.filter(request_type=filters.request_type)
+    if filters.registered_from:
+        cases = cases.filter(registered_at__gte=_day_start(filters.registered_from))
+    if filters.registered_to:
+        cases = cases.filter(registered_at__lt=_day_start(filters.registered_to + timedelta(days=1)))
+    if filters.text:
+        text = filters.text.strip()
+        cases = cases.filter(Q(code=text) | Q(title__contains=text) | Q(description__contains=text))
+    if filters.queue:
+        return cases.order_by("-is_urgent", GRADE_ORDER, "registered_at", "id")
+    return cases.order_by("-registered_at", "-id")
+
+
+def count_queue(user, code: str) -> int:
+    return visible_cases(user).filter(queue_filter(user, code)).count()
+
+
+def list_queue_preview(user, code: str, *, limit: int = 6) -> list[Case]:
+    return list(list_cases(user, CaseFilters(queue=code))[:limit])
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: Case
+    parties: list
+    contacts: list
+    visits: list
+    attachments: list
+    assignments: list
+    events: list
+    labels: list
+
+
+def get_case_detail(case: Case) -> CaseDetail:
+    """Everything the detail page shows, in a fixed number of queries."""
+    return CaseDetail(
+        case=case,
+        parties=list(case.parties.select_related("person")),
+        contacts=list(case.contacts.select_related("channel", "person")),
+        visits=list(case.visits.select_related("unit")),
+        attachments=list(case.attachments.all()),
+        assignments=list(case.assignments.select_related("unit").order_by("assigned_at", "id")),
+        events=list(CaseEvent.objects.filter(case=case).select_related("actor_unit").order_by("seq")),
+        labels=list(case.labels.select_related("taxonomy", "label").order_by("taxonomy_id")),
+    )

@@ -1,0 +1,325 @@
+"""Staff pages for matters: parse → authorise (through `accounts.access`) → one action or query → render."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yidi.accounts import access
+from yidi.cases import actions, forms, queries
+from yidi.cases.domain import (
+    ACTION_LABELS,
+    REASON_REQUIRED,
+    CaseAction,
+    IllegalTransition,
+    InvalidInput,
+    RuleViolation,
+    allowed_actions,
+    can_perform,
+)
+from yidi.cases.models import Attachment
+from yidi.core.masking import mask
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    form: type[django_forms.Form]
+    run: Callable
+    style: str = "secondary"  # button style: primary, secondary, danger
+
+
+ACTION_SPECS: dict[CaseAction, ActionSpec] = {
+    CaseAction.ACCEPT: ActionSpec(forms.EmptyForm, lambda c, u, d: actions.do_accept_case(c, actor=u), "primary"),
+    CaseAction.DECLINE: ActionSpec(
+        forms.DeclineForm,
+        lambda c, u, d: actions.do_decline_case(c, actor=u, reason=d["reason"], route_told=d["route_told"]),
+        "danger",
+    ),
+    CaseAction.ASSIGN: ActionSpec(
+        forms.AssignForm,
+        lambda c, u, d: actions.do_assign_case(
+            c, actor=u, lead_unit_code=d["lead_unit"], co_unit_codes=tuple(d["co_units"]), note=d["note"],
+            handling_level=d["handling_level"],
+        ),
+        "primary",
+    ),
+    CaseAction.SIGN: ActionSpec(forms.EmptyForm, lambda c, u, d: actions.do_sign_case(c, actor=u), "primary"),
+    CaseAction.RETURN: ActionSpec(
+        forms.ReasonForm, lambda c, u, d: actions.do_return_case(c, actor=u, reason=d["reason"]), "danger"
+    ),
+    CaseAction.START_HANDLING: ActionSpec(
+        forms.StartHandlingForm, lambda c, u, d: actions.do_start_handling(c, actor=u, mode=d["mode"]), "primary"
+    ),
+    CaseAction.DIVERT: ActionSpec(
+        forms.DivertForm, lambda c, u, d: actions.do_divert_case(c, actor=u, route=d["route"], reason=d["reason"])
+    ),
+    CaseAction.CONCLUDE: ActionSpec(
+        forms.ConcludeForm,
+        lambda c, u, d: actions.do_conclude_case(c, actor=u, outcome=d["outcome"], summary=d["summary"]),
+        "primary",
+    ),
+    CaseAction.REQUEST_JUDICIAL_CONFIRMATION: ActionSpec(
+        forms.EmptyForm, lambda c, u, d: actions.do_request_judicial_confirmation(c, actor=u)
+    ),
+    CaseAction.MONITOR_PERFORMANCE: ActionSpec(
+        forms.EmptyForm, lambda c, u, d: actions.do_monitor_performance(c, actor=u)
+    ),
+    CaseAction.RECORD_RETURN_VISIT: ActionSpec(
+        forms.ReturnVisitForm, lambda c, u, d: actions.do_record_return_visit(c, actor=u, summary=d["summary"])
+    ),
+    CaseAction.EVALUATE: ActionSpec(
+        forms.EvaluateForm,
+        lambda c, u, d: actions.do_evaluate_case(c, actor=u, evaluation=d["evaluation"], note=d["note"]),
+    ),
+    CaseAction.CLOSE: ActionSpec(
+        forms.NoteForm, lambda c, u, d: actions.do_close_case(c, actor=u, note=d["note"]), "primary"
+    ),
+    CaseAction.REOPEN: ActionSpec(
+        forms.ReasonForm, lambda c, u, d: actions.do_reopen_case(c, actor=u, reason=d["reason"]), "danger"
+    ),
+    CaseAction.ARCHIVE: ActionSpec(forms.EmptyForm, lambda c, u, d: actions.do_archive_case(c, actor=u)),
+}
+
+
+def _region_prefix(user) -> str:
+    return user.unit.region_id if user.unit_id else "-"
+
+
+def _make_action_form(action: CaseAction, case, data=None) -> django_forms.Form:
+    form_class = ACTION_SPECS[action].form
+    prefix = action.value
+    if form_class is forms.AssignForm:
+        return form_class(data, prefix=prefix, region_code=case.region_id)
+    return form_class(data, prefix=prefix)
+
+
+def _available_actions(user, case) -> list[CaseAction]:
+    return [
+        action
+        for action in allowed_actions(case.status_enum)
+        if action in ACTION_SPECS and access.denial_reason(user, case, action) is None
+    ]
+
+
+@login_required
+def workbench(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    sections = [
+        {
+            "queue": queue,
+            "count": queries.count_queue(user, queue.code),
+            "cases": queries.list_queue_preview(user, queue.code),
+        }
+        for queue in queries.queues_for(user)
+    ]
+    return render(request, "cases/workbench.html", {
+        "sections": sections,
+        "can_register": can_perform(user.role_set, CaseAction.REGISTER),
+        "can_read": access.can_read_cases(user),
+    })
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = forms.CaseFilterForm(request.GET or None, region_prefix=_region_prefix(user))
+    filters = queries.CaseFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        queue = data["queue"] if data["queue"] in queries.QUEUE_BY_CODE else ""
+        filters = queries.CaseFilters(
+            queue=queue, statuses=tuple(data["status"]), primary_type=data["primary_type"], grade=data["grade"],
+            region_prefix=data["region"], channel=data["channel"], request_type=data["request_type"],
+            registered_from=data["registered_from"], registered_to=data["registered_to"], text=data["text"],
+        )
+    paginator = Paginator(queries.list_cases(user, filters), 20)
+    page = paginator.get_page(request.GET.get("page"))
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    return render(request, "cases/list.html", {
+        "form": form,
+        "page_obj": page,
+        "querystring": querystring.urlencode(),
+        "queue": queries.QUEUE_BY_CODE.get(filters.queue),
+        "status_choices": form.fields["status"].choices,
+        "selected_statuses": filters.statuses,
+    })
+
+
+def _apply_error(form: django_forms.Form, parties, error: InvalidInput) -> None:
+    """Put an action's field error on the form field it came from (or on the form)."""
+    if error.field.startswith("parties-") and parties is not None:
+        _, index, field_name = error.field.split("-", 2)
+        target = parties.forms[int(index)]
+        target.add_error(field_name if field_name in target.fields else None, str(error))
+    elif error.field in form.fields:
+        form.add_error(error.field, str(error))
+    else:
+        form.add_error(None, str(error))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register_case(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not can_perform(user.role_set, CaseAction.REGISTER) or not user.unit_id:
+        raise access.CaseNotFound("无权登记事项")
+    prefix = _region_prefix(user)
+    if request.method == "POST":
+        form = forms.CaseRegistrationForm(request.POST, region_prefix=prefix)
+        parties = forms.PartyFormSet(request.POST, prefix="parties")
+        if form.is_valid() and parties.is_valid():
+            try:
+                case = actions.do_register_case(forms.build_draft(form, parties), actor=user)
+            except InvalidInput as error:
+                _apply_error(form, parties, error)
+            else:
+                messages.success(request, f"已登记，事项编码 {case.code}")
+                return redirect("case_detail", code=case.code)
+        status = 400
+    else:
+        form = forms.CaseRegistrationForm(region_prefix=prefix, initial={"channel": "walk_in", "in_person": True})
+        parties = forms.PartyFormSet(prefix="parties", initial=[{"role": "applicant"}])
+        status = 200
+    return render(request, "cases/register.html", {"form": form, "parties": parties}, status=status)
+
+
+def _detail_context(request, case, *, failed_action=None, failed_form=None) -> dict:
+    user = request.user
+    detail = queries.get_case_detail(case)
+    action_panels = []
+    for action in _available_actions(user, case):
+        form = failed_form if action == failed_action else _make_action_form(action, case)
+        action_panels.append({
+            "action": action, "label": ACTION_LABELS[action], "form": form,
+            "style": ACTION_SPECS[action].style, "open": action == failed_action,
+            "needs_input": bool(form.fields), "reason_required": action in REASON_REQUIRED,
+        })
+    parties = [
+        {
+            "role": party.get_role_display(),
+            "kind": party.person.get_kind_display(),
+            "name": party.person.name,
+            "id_number": mask(party.person.id_number, "id_number"),
+            "phone": mask(party.person.phone, "phone"),
+            "address": mask(party.person.address, "address"),
+        }
+        for party in detail.parties
+    ]
+    return {
+        "case": case, "detail": detail, "parties": parties, "action_panels": action_panels,
+        "can_add": access.can_read_cases(user) and not user.role_set.isdisjoint(
+            {"registrar", "dispatcher", "handler", "mediator", "grid_worker"}
+        ),
+        "contact_form": forms.ContactForm(prefix="contact"),
+        "visit_form": forms.VisitForm(prefix="visit"),
+        "attachment_form": forms.AttachmentForm(prefix="attachment"),
+    }
+
+
+@login_required
+def case_detail(request: HttpRequest, code: str) -> HttpResponse:
+    case = access.get_case_for_user(request.user, code)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    user = request.user
+    case = access.get_case_for_user(user, code)
+    try:
+        action_enum = CaseAction(action)
+        spec = ACTION_SPECS[action_enum]
+    except (ValueError, KeyError):
+        raise Http404("未知的操作") from None
+    form = _make_action_form(action_enum, case, request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            spec.run(case.code, user, form.cleaned_data)
+        except InvalidInput as error:
+            _apply_error(form, None, error)
+        except (IllegalTransition, RuleViolation) as error:
+            form.add_error(None, str(error))
+            status = 409
+        except access.ActionDenied as error:
+            form.add_error(None, str(error))
+            status = 403
+        else:
+            messages.success(request, f"已{ACTION_LABELS[action_enum]}")
+            return redirect("case_detail", code=case.code)
+    case = access.get_case_for_user(user, code)
+    context = _detail_context(request, case, failed_action=action_enum, failed_form=form)
+    if not any(panel["action"] == action_enum for panel in context["action_panels"]):
+        messages.error(request, "; ".join(form.non_field_errors()) or "无法执行该操作")
+    return render(request, "cases/detail.html", context, status=status)
+
+
+def _addition(request: HttpRequest, code: str, form_class, prefix: str, run: Callable, done: str) -> HttpResponse:
+    user = request.user
+    case = access.get_case_for_user(user, code)
+    form = form_class(request.POST, request.FILES, prefix=prefix)
+    if form.is_valid():
+        try:
+            run(case.code, user, form.cleaned_data)
+        except InvalidInput as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        except access.ActionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, done)
+            return redirect("case_detail", code=case.code)
+    context = _detail_context(request, case)
+    context[f"{prefix}_form"] = form
+    return render(request, "cases/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def add_contact(request: HttpRequest, code: str) -> HttpResponse:
+    return _addition(
+        request, code, forms.ContactForm, "contact",
+        lambda c, u, d: actions.do_add_contact(
+            c, actor=u, channel_code=d["channel"], summary=d["summary"], external_ref=d["external_ref"]
+        ),
+        "已补充反映记录",
+    )
+
+
+@login_required
+@require_POST
+def record_visit(request: HttpRequest, code: str) -> HttpResponse:
+    return _addition(
+        request, code, forms.VisitForm, "visit",
+        lambda c, u, d: actions.do_record_visit(c, actor=u, place=d["place"], purpose=d["purpose"]),
+        "已登记来访",
+    )
+
+
+@login_required
+@require_POST
+def add_attachment(request: HttpRequest, code: str) -> HttpResponse:
+    return _addition(
+        request, code, forms.AttachmentForm, "attachment",
+        lambda c, u, d: actions.do_add_attachment(c, actor=u, upload=d["file"], description=d["description"]),
+        "已上传附件",
+    )
+
+
+@login_required
+def download_attachment(request: HttpRequest, code: str, attachment_id: int) -> FileResponse:
+    case = access.get_case_for_user(request.user, code)
+    attachment = Attachment.objects.filter(case=case, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("附件不存在")
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )

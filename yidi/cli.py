@@ -1,0 +1,88 @@
+"""The `yidi` command: `yidi demo`, `yidi serve`, `yidi worker`, `yidi manage …`, `yidi triage …`."""
+
+import argparse
+import os
+import sys
+
+DEMO_COUNTY = "330681"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yidi.settings")
+    import django
+
+    django.setup()
+
+
+def _call(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def manage(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yidi.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["yidi manage", *argv])
+    return 0
+
+
+def serve(host: str, port: int, threads: int) -> int:
+    _setup_django()
+    from waitress import serve as waitress_serve
+
+    from yidi.wsgi import application
+
+    _call("collectstatic", "--noinput", "--verbosity", "0")
+    print(f"yidi 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
+    waitress_serve(application, host=host, port=port, threads=threads, ident="yidi")
+    return 0
+
+
+def demo(host: str, port: int, threads: int) -> int:
+    """Migrate the embedded database, load the demo county, seed it (once) and serve it."""
+    os.environ.setdefault("YIDI_ALLOW_INSECURE_KEY", "1")
+    os.environ.setdefault("YIDI_SECURE_COOKIES", "0")
+    _setup_django()
+    print("准备数据库……", flush=True)
+    _call("migrate", "--noinput", "--verbosity", "0")
+    _call("load_regions", "--county", DEMO_COUNTY)
+    _call("seed_demo", "--commit")
+    return serve(host, port, threads)
+
+
+def worker() -> int:
+    _setup_django()
+    _call("db_worker")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "manage":
+        return manage(argv[1:])
+    if argv and argv[0] == "triage":
+        from yidi.triage.cli import main as triage_main
+
+        return triage_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="yidi", description="一地：矛调中心一体化平台")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("demo", "载入演示县并启动服务"), ("serve", "启动网页服务")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--threads", type=int, default=8)
+    commands.add_parser("worker", help="运行后台任务（期限巡检等）")
+    commands.add_parser("manage", help="Django 管理命令，如 yidi manage create_user …")
+    commands.add_parser("triage", help="分类分级模型：train / evaluate / analyse / install")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo(args.host, args.port, args.threads)
+    if args.command == "serve":
+        return serve(args.host, args.port, args.threads)
+    return worker()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

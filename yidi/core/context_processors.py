@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.urls import reverse
+
+
+def site(request):
+    """The centre's name and the navigation a user's roles open to them."""
+    context = {"centre_name": settings.CENTRE_NAME, "nav_items": []}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return context
+    from yidi.accounts.access import can_read_cases
+    from yidi.cases.domain import CaseAction, can_perform
+
+    items = [("工作台", reverse("workbench"))]
+    if can_read_cases(user):
+        items.append(("事项查询", reverse("case_list")))
+    if can_perform(user.role_set, CaseAction.REGISTER):
+        items.append(("登记事项", reverse("case_register")))
+    if user.is_staff:
+        items.append(("管理后台", reverse("admin:index")))
+    matches = [url for _, url in items if request.path == url or (url != "/" and request.path.startswith(url))]
+    active = max(matches, key=len) if matches else None
+    context["nav_items"] = [{"label": label, "url": url, "active": url == active} for label, url in items]
+    return context

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "一地 · 系统管理"
+admin.site.site_title = "一地"
+admin.site.index_title = "基础数据与账号管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("yidi.accounts.urls")),
+    path("", include("yidi.cases.urls")),
+]
+
+handler404 = "yidi.core.views.not_found"
+handler500 = "yidi.core.views.server_error"
+handler403 = "yidi.core.views.forbidden"
