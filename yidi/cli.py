@@ -32,9 +32,9 @@ def serve(host: str, port: int, threads: int) -> int:
     _setup_django()
     from waitress import serve as waitress_serve
 
-    from yidi.wsgi import application
-
     _call("collectstatic", "--noinput", "--verbosity", "0")
+    from yidi.wsgi import application  # after collectstatic: WhiteNoise indexes the files at start
+
     print(f"yidi 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
     waitress_serve(application, host=host, port=port, threads=threads, ident="yidi")
     return 0
@@ -44,6 +44,7 @@ def demo(host: str, port: int, threads: int) -> int:
     """Migrate the embedded database, load the demo county, seed it (once) and serve it."""
     os.environ.setdefault("YIDI_ALLOW_INSECURE_KEY", "1")
     os.environ.setdefault("YIDI_SECURE_COOKIES", "0")
+    os.environ.setdefault("YIDI_CENTRE_NAME", "诸暨市社会矛盾纠纷调处化解中心")
     _setup_django()
     print("准备数据库……", flush=True)
     _call("migrate", "--noinput", "--verbosity", "0")

@@ -69,28 +69,22 @@ def visible_cases(user) -> QuerySet:
     return _case_model().objects.filter(case_scope(user))
 
 
+DETAIL_RELATED = ("region", "region__parent", "channel", "primary_type", "lead_unit", "registering_unit", "registered_by")
+
+
 def get_case_for_user(user, code: str, *, for_update: bool = False):
-    """The matter with this code if `user` may read it; otherwise `CaseNotFound` (404)."""
-    queryset = visible_cases(user).select_related(
-        "region", "channel", "primary_type", "lead_unit", "registering_unit", "registered_by"
-    )
+    """The matter with this code if `user` may read it; otherwise `CaseNotFound` (404).
+
+    `for_update` locks the row for an action and loads only the region, which actions' messages name.
+    """
     if for_update:
-        queryset = queryset.select_for_update(of=("self",))
+        queryset = visible_cases(user).select_related("region").select_for_update(of=("self",))
+    else:
+        queryset = visible_cases(user).select_related(*DETAIL_RELATED)
     try:
         return queryset.get(code=code)
     except _case_model().DoesNotExist:
         raise CaseNotFound("事项不存在或无权查看") from None
-
-
-def active_lead_unit_id(case) -> int | None:
-    assignment = _assignment_model()
-    return (
-        assignment.objects.filter(
-            case_id=case.pk, role=assignment.Role.LEAD, status__in=[assignment.Status.PENDING, assignment.Status.SIGNED]
-        )
-        .values_list("unit_id", flat=True)
-        .first()
-    )
 
 
 def denial_reason(user, case, action) -> str | None:
@@ -102,7 +96,8 @@ def denial_reason(user, case, action) -> str | None:
 
     if not user.role_set & ACTION_ROLES[action]:
         return "您的角色无权执行此操作"
-    if action in UNIT_BOUND_ACTIONS and active_lead_unit_id(case) != user.unit_id:
+    # `lead_unit` is the unit of the active lead assignment while the matter is assigned (see cases.actions).
+    if action in UNIT_BOUND_ACTIONS and case.lead_unit_id != user.unit_id:
         return "只有当前主办单位可以执行此操作"
     return None
 

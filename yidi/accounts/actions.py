@@ -62,7 +62,7 @@ def do_create_unit(
 
 @transaction.atomic
 def do_create_user(
-    *, username: str, password: str, roles: list[Role], unit_code: str = "", display_name: str = "", actor=None,
+    *, username: str, password: str | None, roles: list[Role], unit_code: str = "", display_name: str = "", actor=None,
 ) -> User:
     """Provision an account with its roles. Refuses role sets that break 三员分立 and weak passwords."""
     role_set = frozenset(Role(r) for r in roles)
@@ -82,11 +82,14 @@ def do_create_user(
     elif role_set - {Role.CITIZEN, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}:
         raise AccountError("工作人员必须属于一个单位（--unit）")
     user = User(username=username, display_name=display_name or username, unit=unit)
-    try:
-        validate_password(password, user)
-    except ValidationError as error:
-        raise AccountError("密码不符合要求：" + "；".join(error.messages)) from None
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()  # must be set by an administrator before the first log-in
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise AccountError("密码不符合要求：" + "；".join(error.messages)) from None
+        user.set_password(password)
     user.is_staff = bool(role_set & {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN})
     user.save()
     for role in sorted(role_set):

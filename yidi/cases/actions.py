@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from yidi.accounts import access
@@ -232,9 +232,8 @@ def _finish(
     reason: str = "", data: dict[str, Any] | None = None,
 ) -> Case:
     case.status = to_status
-    case.version = F("version") + 1
+    case.version += 1  # the row is locked by `_begin`
     case.save(update_fields=["status", "version", "updated_at", *fields])
-    case.refresh_from_db(fields=["version"])
     _add_event(case, action, actor=actor, from_status=from_status, reason=reason, data=data)
     _audit(case, action, actor=actor, fields=["status", *fields], reason=reason, data=data)
     return case
@@ -290,7 +289,10 @@ def do_assign_case(
         fields.append("handling_level")
     return _finish(
         case, CaseAction.ASSIGN, actor=actor, from_status=before, to_status=after, fields=fields, reason=note,
-        data={"lead_unit": lead_unit_code, "co_units": codes[1:]},
+        data={
+            "lead_unit": lead_unit_code, "co_units": codes[1:], "lead_unit_name": units[lead_unit_code].name,
+            "co_unit_names": [units[c].name for c in codes[1:]],
+        },
     )
 
 
@@ -319,11 +321,10 @@ def do_return_case(code: str, *, actor, reason: str) -> Case:
     Assignment.objects.filter(case=case, status__in=[AssignmentStatus.PENDING, AssignmentStatus.SIGNED]).update(
         status=AssignmentStatus.RETURNED, ended_at=now
     )
-    returned_by = case.lead_unit.code if case.lead_unit else ""
     case.lead_unit = None
     return _finish(
         case, CaseAction.RETURN, actor=actor, from_status=before, to_status=after, fields=["lead_unit"],
-        reason=reason, data={"returned_by": returned_by},
+        reason=reason, data={"returned_by": actor.unit.code, "returned_by_name": actor.unit.name},
     )
 
 
@@ -546,9 +547,8 @@ def do_set_labels(code: str, *, actor, grade: str = "", complexity: str = "", la
     if complexity:
         case.complexity = domain.Complexity(complexity)
         fields.append("complexity")
-    case.version = F("version") + 1
+    case.version += 1
     case.save(update_fields=[*fields, "version", "updated_at"])
-    case.refresh_from_db(fields=["version"])
     data = {"labels": labels, "grade": grade, "complexity": complexity}
     _add_event(case, "set_labels", actor=actor, from_status=case.status, data=data)
     _audit(case, "set_labels", actor=actor, fields=fields, data=data)

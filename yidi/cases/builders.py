@@ -24,14 +24,10 @@ def make_user(
     existing = User.objects.filter(username=username).first()
     if existing is not None:
         return existing
-    user = do_create_user(
-        username=username, password=password or DEFAULT_PASSWORD, roles=list(roles),
-        unit_code=unit.code if unit else "", display_name=name or username,
+    return do_create_user(
+        username=username, password=password, roles=list(roles), unit_code=unit.code if unit else "",
+        display_name=name or username,
     )
-    if password is None:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
 
 
 def make_party(role: str = "applicant", **overrides) -> PartyDraft:

@@ -311,9 +311,9 @@ class CaseEvent(models.Model):
 
 
 _DATA_LABELS = {
-    "lead_unit": ("主办单位", None),
-    "co_units": ("协办单位", None),
-    "returned_by": ("回退单位", None),
+    "lead_unit_name": ("主办单位", None),
+    "co_unit_names": ("协办单位", None),
+    "returned_by_name": ("回退单位", None),
     "route_told": ("已告知途径", None),
     "mode": ("办理方式", HANDLING_MODE_LABELS),
     "route": ("分流去向", DIVERSION_ROUTE_LABELS),

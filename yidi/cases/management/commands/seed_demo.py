@@ -1,0 +1,62 @@
+from datetime import date, datetime
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from yidi.accounts.models import User
+from yidi.cases import demo
+from yidi.cases.builders import DEFAULT_PASSWORD
+from yidi.cases.models import Case
+
+
+class DryRun(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "生成演示县（诸暨市）的单位、账号和一年的事项。默认只演练不写入，加 --commit 才写入；可重复执行。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--commit", action="store_true", help="写入数据库（默认演练后回滚）")
+        parser.add_argument("--reset", action="store_true", help="先清空数据库中的全部数据")
+        parser.add_argument("--matters", type=int, default=2000, help="事项数（默认 2000）")
+        parser.add_argument("--seed", type=int, default=20261128, help="随机种子（相同种子、相同截止日期结果相同）")
+        parser.add_argument("--until", type=date.fromisoformat, default=None, help="截止日期 YYYY-MM-DD（默认今天）")
+
+    def handle(self, *args, **options):
+        if options["matters"] < 0:
+            raise CommandError("--matters 不能为负数")
+        if options["reset"]:
+            if not options["commit"]:
+                raise CommandError("--reset 需要与 --commit 一起使用")
+            call_command("flush", "--noinput", verbosity=0)
+            call_command("load_regions", "--county", demo.COUNTY, verbosity=0)
+        if options["commit"] and User.objects.filter(username="registrar").exists() and Case.objects.exists():
+            self.stdout.write("演示数据已存在，跳过生成（需要重建请加 --reset）。")
+            self._print_accounts()
+            return
+        until = options["until"] or timezone.localdate()
+        try:
+            with transaction.atomic():
+                counts = demo.build_organisation()
+                seeder = demo.Seeder(seed=options["seed"], until=until, matters=options["matters"])
+                mediators = demo.build_mediators(seeder.rng)
+                started = datetime.now()
+                total = seeder.run(progress=lambda n: self.stdout.write(f"  已生成 {n} 件事项……"))
+                self.stdout.write(
+                    f"单位 {counts['units']} 个（{counts['townships']} 个乡镇街道），调解员 {len(mediators)} 名，"
+                    f"事项 {total} 件，用时 {(datetime.now() - started).seconds} 秒"
+                )
+                if not options["commit"]:
+                    raise DryRun
+        except DryRun:
+            self.stdout.write("演练完成，未写入（加 --commit 写入）。")
+            return
+        self._print_accounts()
+
+    def _print_accounts(self):
+        self.stdout.write(f"\n演示账号（密码均为 {DEFAULT_PASSWORD}）：")
+        for username, _, _, name, what in demo.DEMO_ACCOUNTS:
+            self.stdout.write(f"  {username:<11} {name}  {what}")
