@@ -40,6 +40,20 @@ ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 STAFF_ROLES = frozenset(Role) - {Role.CITIZEN}
 
 
+# What each admin role may manage in the Django admin, as "app_label" or "app_label.model" entries.
+# Business data (matters, parties, the timeline) is never registered in the admin.
+ADMIN_SITE_SCOPES: dict[Role, frozenset[str]] = {
+    Role.SYSTEM_ADMIN: frozenset({"regions", "core", "accounts", "cases.channel", "django_tasks_database"}),
+}
+
+
+def admin_site_allows(roles: frozenset[Role], app_label: str, model: str | None = None) -> bool:
+    scopes = frozenset().union(*(ADMIN_SITE_SCOPES.get(role, frozenset()) for role in roles))
+    if model is None:
+        return app_label in scopes or any(scope.startswith(f"{app_label}.") for scope in scopes)
+    return app_label in scopes or f"{app_label}.{model}" in scopes
+
+
 class RoleConflict(ValueError):
     pass
 

@@ -9,6 +9,7 @@ from yidi.accounts.domain import (
     ROLE_LABELS,
     UNIT_KIND_LABELS,
     Role,
+    admin_site_allows,
 )
 from yidi.core.masking import PersonalKind
 from yidi.core.personal import PersonalDataField
@@ -172,6 +173,17 @@ class User(AbstractUser):
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.role_set & set(roles))
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        """Admin-site permissions follow the role (`ADMIN_SITE_SCOPES`), not per-user grants."""
+        if not (self.is_active and self.is_staff):
+            return False
+        app_label, _, codename = perm.partition(".")
+        model = codename.split("_", 1)[1] if "_" in codename else None
+        return admin_site_allows(self.role_set, app_label, model)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_active and self.is_staff and admin_site_allows(self.role_set, app_label)
 
 
 class UserRole(models.Model):

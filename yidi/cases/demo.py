@@ -27,6 +27,7 @@ from yidi.cases.domain import (
 )
 from yidi.cases.models import Case
 from yidi.core import clock
+from yidi.regions.actions import do_add_grid
 from yidi.regions.models import Region
 
 COUNTY = "330681"
@@ -143,9 +144,12 @@ def build_organisation() -> dict[str, int]:
             make_unit(f"{township.code}-platform-{platform.code}", kind=UnitKind.TOWNSHIP_PLATFORM,
                       region_code=township.code, name=f"{township.short_name}{platform.name}平台",
                       platform_type_code=platform.code, parent_code=f"{township.code}-centre")
+    ordinals = "一二三"
     for village in Region.objects.filter(code__startswith=COUNTY, level="village").order_by("code"):
         make_unit(f"{village.code}-committee", kind=UnitKind.VILLAGE_COMMITTEE, region_code=village.code,
                   name=f"{village.short_name}人民调解委员会", parent_code=f"{village.parent_id}-centre")
+        for ordinal in ordinals[: 1 + int(village.code[-3:]) % 3]:
+            do_add_grid(village.code, f"{village.short_name}第{ordinal}网格")
     for code, name, township in ROOMS:
         make_unit(code, kind=UnitKind.MEDIATION_ROOM, region_code=township, name=name,
                   parent_code=f"{township}-centre")

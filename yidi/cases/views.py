@@ -148,6 +148,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "querystring": querystring.urlencode(),
         "queue": queries.QUEUE_BY_CODE.get(filters.queue),
         "status_choices": form.fields["status"].choices,
+        "more_filters_open": any(request.GET.get(name) for name in (
+            "primary_type", "channel", "request_type", "registered_from", "registered_to")),
         "selected_statuses": filters.statuses,
     })
 

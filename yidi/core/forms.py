@@ -60,7 +60,12 @@ class StyleguideMatterForm(forms.Form):
     )
     request_type = forms.ChoiceField(
         label="诉求类型",
-        choices=[("consultation", "咨询"), ("help", "求助"), ("complaint", "投诉"), ("mediation", "纠纷调解")],
+        choices=[
+            ("consultation", "咨询"),
+            ("help", "求助"),
+            ("complaint", "投诉"),
+            ("mediation", "纠纷调解"),
+        ],
         widget=forms.RadioSelect,
     )
     occurred_on = forms.DateField(label="发生日期", widget=DateInput)
@@ -75,7 +80,9 @@ class StyleguideMatterForm(forms.Form):
         choices=[("group", "群体性（5 人以上）"), ("extreme", "极端言行"), ("repeat", "重复来访")],
         widget=forms.CheckboxSelectMultiple,
     )
-    evidence = forms.FileField(label="证据材料", required=False, help_text="支持 PDF、JPG、PNG，单个不超过 20 MB。")
+    evidence = forms.FileField(
+        label="证据材料", required=False, help_text="支持 PDF、JPG、PNG，单个不超过 20 MB。"
+    )
     consent = forms.BooleanField(label="当事人已知悉个人信息处理规则")
 
     def clean(self):
@@ -119,16 +126,46 @@ def styleguide_context() -> dict:
     )
     at = datetime(2026, 3, 9, 9, 12)
     events = [
-        SimpleNamespace(at=at, actor_name="李娜", unit_name="诸暨市矛调中心窗口", label="登记赋码",
-                        reason="", detail="来源：窗口来访；编号 330681-2026-000123"),
-        SimpleNamespace(at=at + timedelta(minutes=26), actor_name="系统", unit_name="", label="自动分级分类",
-                        reason="", detail="邻里纠纷（置信度 0.91）；风险等级 黄：重复来访 2 次"),
-        SimpleNamespace(at=at + timedelta(hours=2), actor_name="周强", unit_name="诸暨市矛调中心指挥调度室",
-                        label="交办", reason="", detail="主办：枫桥镇综治工作平台；协办：枫源村人民调解委员会"),
-        SimpleNamespace(at=at + timedelta(days=1, hours=1), actor_name="赵敏", unit_name="枫桥镇综治工作平台",
-                        label="回退", reason="该纠纷涉及宅基地界址，应由自然资源所主办。", detail=""),
-        SimpleNamespace(at=at + timedelta(days=1, hours=3), actor_name="周强", unit_name="诸暨市矛调中心指挥调度室",
-                        label="转办", reason="按职责清单调整主办单位。", detail="主办：枫桥自然资源所"),
+        SimpleNamespace(
+            at=at,
+            actor_name="李娜",
+            unit_name="诸暨市矛调中心窗口",
+            label="登记赋码",
+            reason="",
+            detail="来源：窗口来访；编号 330681-2026-000123",
+        ),
+        SimpleNamespace(
+            at=at + timedelta(minutes=26),
+            actor_name="系统",
+            unit_name="",
+            label="自动分级分类",
+            reason="",
+            detail="邻里纠纷（置信度 0.91）；风险等级 黄：重复来访 2 次",
+        ),
+        SimpleNamespace(
+            at=at + timedelta(hours=2),
+            actor_name="周强",
+            unit_name="诸暨市矛调中心指挥调度室",
+            label="交办",
+            reason="",
+            detail="主办：枫桥镇综治工作平台；协办：枫源村人民调解委员会",
+        ),
+        SimpleNamespace(
+            at=at + timedelta(days=1, hours=1),
+            actor_name="赵敏",
+            unit_name="枫桥镇综治工作平台",
+            label="回退",
+            reason="该纠纷涉及宅基地界址，应由自然资源所主办。",
+            detail="",
+        ),
+        SimpleNamespace(
+            at=at + timedelta(days=1, hours=3),
+            actor_name="周强",
+            unit_name="诸暨市矛调中心指挥调度室",
+            label="转办",
+            reason="按职责清单调整主办单位。",
+            detail="主办：枫桥自然资源所",
+        ),
     ]
     return {
         "matter_form": matter_form,

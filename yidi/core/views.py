@@ -1,6 +1,8 @@
 """Error pages in Chinese, with no technical detail."""
 
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 
 
 def not_found(request, exception=None):
@@ -12,4 +14,5 @@ def forbidden(request, exception=None):
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    """Rendered without context processors: they read the database, which may be what failed."""
+    return HttpResponseServerError(loader.get_template("errors/500.html").render({}))

@@ -2,8 +2,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-from yidi.accounts.actions import AccountError, do_create_user, do_delete_responsibility, do_grant_role, \
-    do_save_responsibility
+from yidi.accounts.actions import (
+    AccountError,
+    do_create_user,
+    do_delete_responsibility,
+    do_grant_role,
+    do_save_responsibility,
+)
 from yidi.accounts.models import ResponsibilityRevision, User, UserRole
 from yidi.audit.models import AuditEvent
 
@@ -70,3 +75,20 @@ def test_the_responsibility_list_keeps_its_history(admin):
     operations = list(ResponsibilityRevision.objects.order_by("id").values_list("operation", flat=True))
     assert operations[-2:] == ["update", "delete"]
     assert ResponsibilityRevision.objects.latest("id").snapshot["dispute_type_code"] == "labour"
+
+
+@pytest.mark.django_db
+def test_the_system_admin_manages_reference_data_but_no_business_data(admin, client):
+    assert admin.is_staff
+    assert admin.has_perm("accounts.change_unit") and admin.has_perm("regions.view_region")
+    assert admin.has_perm("cases.change_channel")
+    assert not admin.has_perm("cases.view_case") and not admin.has_perm("audit.view_auditevent")
+    client.force_login(admin)
+    page = client.get("/admin/").content.decode()
+    assert "单位" in page and "行政区划" in page and "审计记录" not in page
+
+
+@pytest.mark.django_db
+def test_business_staff_cannot_enter_the_admin_site(registrar, client):
+    client.force_login(registrar)
+    assert client.get("/admin/").status_code == 302

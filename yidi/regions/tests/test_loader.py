@@ -64,3 +64,22 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     (tmp_path / "areas.csv").write_bytes("code,name,cityCode,provinceCode\n330681,诸暨市,3306,33\n".encode("gbk"))
     with pytest.raises(DivisionDataError, match="不是 UTF-8 编码"):
         county_rows("330681", data_dir=tmp_path)
+
+
+@pytest.mark.django_db
+def test_grids_are_numbered_under_their_village():
+    from yidi.regions.actions import do_add_grid
+
+    first = do_add_grid("330681109290", "枫源村第一网格")
+    second = do_add_grid("330681109290", "枫源村第二网格")
+    again = do_add_grid("330681109290", "枫源村第一网格")
+    assert (first.code, second.code, again.pk) == ("330681109290001", "330681109290002", first.pk)
+    assert first.level == "grid" and first.parent_id == "330681109290"
+
+
+@pytest.mark.django_db
+def test_a_grid_cannot_hang_under_a_township():
+    from yidi.regions.actions import RegionError, do_add_grid
+
+    with pytest.raises(RegionError, match="网格只能建在村（社区）下"):
+        do_add_grid("330681109", "镇网格")
