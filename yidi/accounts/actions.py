@@ -27,7 +27,7 @@ class AccountError(ValueError):
 @transaction.atomic
 def do_create_unit(
     *, code: str, name: str, kind: UnitKind, region_code: str, parent_code: str = "", platform_type_code: str = "",
-    residency_mode: str = "", actor=None,
+    residency_mode: str = "", function: str = "", actor=None,
 ) -> Unit:
     """Create or update a unit by its code (idempotent for seeding and provisioning)."""
     kind = UnitKind(kind)
@@ -50,12 +50,12 @@ def do_create_unit(
         code=code,
         defaults={
             "name": name, "kind": kind, "region": region, "parent": parent, "platform_type": platform_type,
-            "residency_mode": residency_mode,
+            "residency_mode": residency_mode, "function": function,
         },
     )
     record(
         actor=actor, action="unit.create" if created else "unit.update", object_type="unit", object_id=code,
-        fields=["name", "kind", "region", "parent", "platform_type", "residency_mode"],
+        fields=["name", "kind", "region", "parent", "platform_type", "residency_mode", "function"],
     )
     return unit
 

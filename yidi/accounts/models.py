@@ -51,6 +51,10 @@ class Unit(models.Model):
     platform_type = models.ForeignKey(
         PlatformType, on_delete=models.PROTECT, null=True, blank=True, verbose_name="平台类型"
     )
+    function = models.SlugField(
+        "职能代码", max_length=60, blank=True,
+        help_text="部门的职能，供分派规则按职能找单位，如 human_resources_social_security（人社）",
+    )
     residency_mode = models.CharField(
         "入驻方式", max_length=10, choices=_choices(RESIDENCY_MODE_LABELS), blank=True,
         help_text="部门入驻矛调中心的方式；不入驻的留空",

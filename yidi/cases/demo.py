@@ -58,6 +58,21 @@ DEPARTMENTS = [
     ("legal-aid", "诸暨市法律援助中心", "permanent", []),
     ("letters", "诸暨市12345政务服务便民热线", "permanent", []),
 ]
+# The function code that routing rules use to find a department ("department:<function>").
+FUNCTIONS = {
+    "hrss": "human_resources_social_security",
+    "natural-resources": "natural_resources",
+    "housing": "housing_construction",
+    "market": "market_regulation",
+    "health": "health",
+    "ecology": "ecology_environment",
+    "transport": "transport",
+    "civil-affairs": "civil_affairs",
+    "police": "public_security",
+    "justice": "justice",
+    "court": "court",
+    "petition": "petition",
+}
 PROFESSIONAL = [
     ("medical-committee", "诸暨市医疗纠纷人民调解委员会", ["medical"]),
     ("traffic-committee", "诸暨市道路交通事故人民调解委员会", ["road_traffic"]),
@@ -92,7 +107,7 @@ TYPE_WEIGHTS = {
     "land_expropriation": 2, "medical": 2, "environmental_pollution": 2, "other": 2,
 }
 CHANNEL_WEIGHTS = {
-    "walk_in": 30, "hotline_12345": 24, "grid_report": 18, "phone": 8, "online": 7, "court_referral": 4,
+    "walk_in": 30, "hotline_12345": 24, "grid_report": 18, "phone": 8, "online": 7, "court_pre_filing": 2, "court_entrusted_ordinary": 1, "court_entrusted_simplified": 1,
     "petition_visit": 3, "petition_letter": 1, "police_110": 2, "department_transfer": 2, "proactive_screening": 1,
 }
 SURNAMES = "陈王张楼宣赵何周杨俞郦斯蒋寿骆石金吴钱孙徐方黄冯郭边孟"
@@ -125,7 +140,7 @@ def build_organisation() -> dict[str, int]:
     make_unit("command", kind=UnitKind.COMMAND_DESK, region_code=COUNTY, name="指挥调度室", parent_code="centre")
     for code, name, mode, types in DEPARTMENTS:
         make_unit(code, kind=UnitKind.PETITION_BUREAU if code == "petition" else UnitKind.DEPARTMENT,
-                  region_code=COUNTY, name=name, residency_mode=mode, parent_code="")
+                  region_code=COUNTY, name=name, residency_mode=mode, function=FUNCTIONS.get(code, ""))
         for dispute_type in types:
             do_save_responsibility(unit_code=code, dispute_type_code=dispute_type, level="county")
     make_unit("arbitration", kind=UnitKind.ARBITRATION, region_code=COUNTY, name="诸暨市劳动人事争议仲裁委员会",

@@ -29,6 +29,9 @@ class Channel(models.Model):
 
     code = models.SlugField("代码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=40)
+    group = models.SlugField(
+        "渠道类别", max_length=40, help_text="时限规则按类别匹配：信访的来信、来访、网上、来电同属 petition"
+    )
     position = models.PositiveSmallIntegerField("排序", default=0)
     is_active = models.BooleanField("启用", default=True)
 
