@@ -16,24 +16,47 @@ FENGYUAN = "330681109290"
 JIYANG = "330681001"
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def build_world() -> None:
+    """The regions of 诸暨市 and the units the personas belong to; idempotent."""
     from yidi.accounts.actions import do_save_responsibility
     from yidi.regions.loader import load_county
 
+    load_county(COUNTY)
+    make_unit("centre", kind=UnitKind.CENTRE, region_code=COUNTY, name="诸暨市社会矛盾纠纷调处化解中心")
+    make_unit("command", kind=UnitKind.COMMAND_DESK, region_code=COUNTY, name="指挥调度室", parent_code="centre")
+    make_unit("fq-centre", kind=UnitKind.TOWNSHIP_CENTRE, region_code=FENGQIAO, name="枫桥镇矛调中心")
+    make_unit("fq-platform", kind=UnitKind.TOWNSHIP_PLATFORM, region_code=FENGQIAO, name="枫桥镇综治工作平台",
+              platform_type_code="comprehensive_governance")
+    make_unit("jy-platform", kind=UnitKind.TOWNSHIP_PLATFORM, region_code=JIYANG, name="暨阳街道综治工作平台",
+              platform_type_code="comprehensive_governance")
+    make_unit("fy-committee", kind=UnitKind.VILLAGE_COMMITTEE, region_code=FENGYUAN, name="枫源村人民调解委员会")
+    make_unit("hrss", kind=UnitKind.DEPARTMENT, region_code=COUNTY, name="市人力资源和社会保障局",
+              residency_mode="permanent")
+    do_save_responsibility(unit_code="hrss", dispute_type_code="labour", level="county")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        load_county(COUNTY)
-        make_unit("centre", kind=UnitKind.CENTRE, region_code=COUNTY, name="诸暨市社会矛盾纠纷调处化解中心")
-        make_unit("command", kind=UnitKind.COMMAND_DESK, region_code=COUNTY, name="指挥调度室", parent_code="centre")
-        make_unit("fq-centre", kind=UnitKind.TOWNSHIP_CENTRE, region_code=FENGQIAO, name="枫桥镇矛调中心")
-        make_unit("fq-platform", kind=UnitKind.TOWNSHIP_PLATFORM, region_code=FENGQIAO, name="枫桥镇综治工作平台",
-                  platform_type_code="comprehensive_governance")
-        make_unit("jy-platform", kind=UnitKind.TOWNSHIP_PLATFORM, region_code=JIYANG, name="暨阳街道综治工作平台",
-                  platform_type_code="comprehensive_governance")
-        make_unit("fy-committee", kind=UnitKind.VILLAGE_COMMITTEE, region_code=FENGYUAN, name="枫源村人民调解委员会")
-        make_unit("hrss", kind=UnitKind.DEPARTMENT, region_code=COUNTY, name="市人力资源和社会保障局",
-                  residency_mode="permanent")
-        do_save_responsibility(unit_code="hrss", dispute_type_code="labour", level="county")
+        build_world()
+
+
+@pytest.fixture
+def world(transactional_db):
+    """For tests that commit (`transaction=True`): the world is rebuilt, since those tests empty the tables."""
+    _reseed_reference_data()
+    build_world()
+
+
+def _reseed_reference_data() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    for module in ("yidi.core.migrations.0002_seed_taxonomies", "yidi.core.migrations.0004_seed_calendar_and_deadline_rules",
+                   "yidi.cases.migrations.0002_seed_channels", "yidi.accounts.migrations.0002_seed_platform_types"):
+        importlib.import_module(module).seed(apps, None)
+    importlib.import_module("yidi.cases.migrations.0004_channel_groups_and_court_channels").forwards(apps, None)
 
 
 def _unit(code):

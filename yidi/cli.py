@@ -53,9 +53,42 @@ def demo(host: str, port: int, threads: int) -> int:
     return serve(host, port, threads)
 
 
+SWEEP_EVERY_SECONDS = 60
+
+
+def _schedule_sweeps(stop) -> None:
+    """Enqueue the deadline sweep every minute unless one is already waiting (the sweep is idempotent)."""
+    from django.db import close_old_connections
+    from django_tasks_db.models import DBTaskResult
+
+    from yidi.workflow.tasks import sweep_deadlines_task
+
+    path = sweep_deadlines_task.module_path
+    while not stop.wait(SWEEP_EVERY_SECONDS):
+        try:
+            if not DBTaskResult.objects.filter(task_path=path, status__in=["READY", "RUNNING"]).exists():
+                sweep_deadlines_task.enqueue()
+        except Exception as error:  # the database may be restarting: try again next minute
+            print(f"期限巡检排程失败，稍后重试：{error}", file=sys.stderr, flush=True)
+        finally:
+            close_old_connections()
+
+
 def worker() -> int:
+    """Run background tasks, and enqueue the deadline sweep every minute."""
+    import threading
+
     _setup_django()
-    _call("db_worker")
+    from yidi.workflow.tasks import sweep_deadlines_task
+
+    sweep_deadlines_task.enqueue()
+    stop = threading.Event()
+    scheduler = threading.Thread(target=_schedule_sweeps, args=(stop,), name="sweep-scheduler", daemon=True)
+    scheduler.start()
+    try:
+        _call("db_worker")
+    finally:
+        stop.set()
     return 0
 
 

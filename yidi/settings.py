@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "yidi.audit",
     "yidi.accounts",
     "yidi.cases",
+    "yidi.workflow",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ admin.site.index_title = "基础数据与账号管理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("yidi.accounts.urls")),
+    path("supervision/", include("yidi.workflow.urls")),
     path("", include("yidi.cases.urls")),
 ]
 

@@ -6,7 +6,8 @@ Who sees a matter (read):
   supervisors and dispatchers see every matter located in their unit's region (code range);
 - people of other units (departments, courts, police stations, mediation organisations …) see the matters
   in their region whose dispute type their unit's responsibility list names, and those their unit registered;
-- everyone sees the matters their unit is actively assigned to (lead or co-unit), and only while assigned.
+- everyone sees the matters their unit is actively assigned to (lead or co-unit), and only while assigned,
+  and the matters another unit asks them to take over (a pending transfer).
 A matter outside this scope is reported as "not found" (404), never as "forbidden", so its existence is not revealed.
 
 Who may act on a matter (write): a role listed for the action in `cases.domain.ACTION_ROLES`, on a matter in
@@ -58,7 +59,7 @@ def case_scope(user) -> Q:
         pk__in=assignment.objects.filter(
             unit_id=unit.pk, status__in=[assignment.Status.PENDING, assignment.Status.SIGNED]
         ).values("case_id")
-    )
+    ) | Q(pk__in=apps.get_model("cases", "Transfer").objects.filter(to_unit_id=unit.pk, status="pending").values("case_id"))
     if UnitKind(unit.kind) in REGION_WIDE_KINDS or user.role_set & REGION_OVERSIGHT_ROLES:
         return in_region | assigned
     responsible_types = unit.responsibilities.values("dispute_type_id")
@@ -92,12 +93,13 @@ def denial_reason(user, case, action) -> str | None:
 
     The caller has already fetched `case` through `get_case_for_user`, so it is in read scope.
     """
-    from yidi.cases.domain import ACTION_ROLES, UNIT_BOUND_ACTIONS  # cases sits above accounts
+    from yidi.cases.domain import ACTION_ROLES, UNIT_BOUND_ACTIONS, UNIT_BOUND_ROLES  # cases sits above accounts
 
-    if not user.role_set & ACTION_ROLES[action]:
+    acting_roles = user.role_set & ACTION_ROLES[action]
+    if not acting_roles:
         return "您的角色无权执行此操作"
     # `lead_unit` is the unit of the active lead assignment while the matter is assigned (see cases.actions).
-    if action in UNIT_BOUND_ACTIONS and case.lead_unit_id != user.unit_id:
+    if action in UNIT_BOUND_ACTIONS and acting_roles <= UNIT_BOUND_ROLES and case.lead_unit_id != user.unit_id:
         return "只有当前主办单位可以执行此操作"
     return None
 

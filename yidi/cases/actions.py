@@ -14,7 +14,7 @@ from yidi.accounts import access
 from yidi.accounts.domain import Role
 from yidi.accounts.models import Unit
 from yidi.audit.actions import record
-from yidi.cases import domain
+from yidi.cases import deadlines, domain
 from yidi.cases.domain import (
     CaseAction,
     CaseDraft,
@@ -34,26 +34,37 @@ from yidi.cases.models import (
     AssignmentStatus,
     Attachment,
     Case,
+    CaseDeadline,
     CaseEvent,
     CaseLabel,
     CaseParty,
     Channel,
+    Consultation,
     Contact,
+    ExtensionRequest,
     Person,
     PersonKind,
+    RequestStatus,
+    Transfer,
+    Urging,
+    UrgingLevel,
     Visit,
 )
 from yidi.cases.uploads import check_upload
-from yidi.core import clock
+from yidi.core import clock, worktime
 from yidi.core.codes import next_code
+from yidi.core.deadlines import can_extend
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
 from yidi.core.models import Taxonomy, TaxonomyLabel
 from yidi.core.personal import lookup_hash
 from yidi.regions.domain import is_within
 from yidi.regions.models import Region
 
+SYSTEM_NAME = "系统（期限巡检）"
+
 
 def _add_event(case: Case, action: str, *, actor, from_status: str, reason: str = "", data=None) -> CaseEvent:
+    """One timeline row. `actor` None is the system (the deadline sweep)."""
     last = CaseEvent.objects.filter(case=case).aggregate(last=Max("seq"))["last"] or 0
     return CaseEvent.objects.create(
         case=case,
@@ -63,8 +74,8 @@ def _add_event(case: Case, action: str, *, actor, from_status: str, reason: str 
         to_status=case.status,
         at=clock.now(),
         actor=actor,
-        actor_name=str(actor),
-        actor_unit_id=actor.unit_id,
+        actor_name=str(actor) if actor is not None else SYSTEM_NAME,
+        actor_unit_id=actor.unit_id if actor is not None else None,
         reason=reason,
         data=data or {},
     )
@@ -212,6 +223,7 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
             case=case, person=applicant, place=actor.unit.name, unit=actor.unit, visited_at=now,
             purpose="登记反映", recorded_by=actor,
         )
+    deadlines.on_case_event(case, "registered", at=now)
     _add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data={"channel": channel.code})
     _audit(case, CaseAction.REGISTER, actor=actor, fields=["parties", "description"])
     return case
@@ -234,6 +246,8 @@ def _finish(
     case.status = to_status
     case.version += 1  # the row is locked by `_begin`
     case.save(update_fields=["status", "version", "updated_at", *fields])
+    if action in domain.CLOCK_EVENTS:
+        deadlines.on_case_event(case, domain.CLOCK_EVENTS[action], at=clock.now())
     _add_event(case, action, actor=actor, from_status=from_status, reason=reason, data=data)
     _audit(case, action, actor=actor, fields=["status", *fields], reason=reason, data=data)
     return case
@@ -553,3 +567,292 @@ def do_set_labels(code: str, *, actor, grade: str = "", complexity: str = "", la
     _add_event(case, "set_labels", actor=actor, from_status=case.status, data=data)
     _audit(case, "set_labels", actor=actor, fields=fields, data=data)
     return case
+
+
+# --- escalation, transfer, consultation, leader instruction, urgency -------------------------------------
+
+
+def _end_active_assignments(case: Case, *, at) -> None:
+    Assignment.objects.filter(case=case, status__in=[AssignmentStatus.PENDING, AssignmentStatus.SIGNED]).update(
+        status=AssignmentStatus.ENDED, ended_at=at
+    )
+
+
+@transaction.atomic
+def do_escalate_case(code: str, *, actor, reason: str) -> Case:
+    """上报/提级: the lead unit (or a dispatcher) sends the matter up one handling level, back to the command
+    desk for assignment there. `actor` None is the deadline sweep escalating an overdue matter."""
+    reason = _require_reason(CaseAction.ESCALATE, reason)
+    if actor is None:
+        case = Case.objects.select_for_update().select_related("region").get(code=code)
+    else:
+        case, _, _ = _begin(code, CaseAction.ESCALATE, actor=actor)
+    before = case.status
+    after = next_status(case.status_enum, CaseAction.ESCALATE)
+    from_level = case.handling_level
+    _end_active_assignments(case, at=clock.now())
+    case.lead_unit, case.handling_level = None, domain.higher_level(case.handling_level)
+    return _finish(
+        case, CaseAction.ESCALATE, actor=actor, from_status=before, to_status=after,
+        fields=["lead_unit", "handling_level"], reason=reason,
+        data={"from_level": from_level, "to_level": case.handling_level},
+    )
+
+
+def _begin_side(code: str, action: CaseAction, *, actor) -> Case:
+    """Lock the matter and check scope, role, unit and that the side action is allowed in its status."""
+    case, _, _ = _begin(code, action, actor=actor)
+    return case
+
+
+def _side_event(case: Case, action: CaseAction, *, actor, fields=(), reason: str = "", data=None) -> None:
+    case.version += 1
+    case.save(update_fields=["version", "updated_at", *fields])
+    _add_event(case, action, actor=actor, from_status=case.status, reason=reason, data=data)
+    _audit(case, action, actor=actor, fields=list(fields), reason=reason, data=data)
+
+
+@transaction.atomic
+def do_request_transfer(code: str, *, actor, to_unit_code: str, reason: str) -> Transfer:
+    """转办: the lead unit asks another unit serving the matter's place to take it over; it stays the
+    first handler (首办责任) until the receiving unit accepts."""
+    reason = _require_reason(CaseAction.REQUEST_TRANSFER, reason)
+    case = _begin_side(code, CaseAction.REQUEST_TRANSFER, actor=actor)
+    to_unit = Unit.objects.filter(code=to_unit_code, is_active=True).first()
+    if to_unit is None:
+        raise InvalidInput("to_unit", f"未知或已停用的单位“{to_unit_code}”")
+    if to_unit.pk == case.lead_unit_id:
+        raise InvalidInput("to_unit", "不能转办给本单位")
+    if not is_within(case.region_id, to_unit.region_id):
+        raise InvalidInput("to_unit", f"“{to_unit.name}”不在事项发生地“{case.region.short_name}”的属地层级内，不能转办")
+    if Transfer.objects.filter(case=case, status=RequestStatus.PENDING).exists():
+        raise RuleViolation("该事项已有待接收的转办申请")
+    transfer = Transfer.objects.create(
+        case=case, from_unit_id=case.lead_unit_id, to_unit=to_unit, reason=reason, requested_at=clock.now(),
+        requested_by=actor,
+    )
+    _side_event(case, CaseAction.REQUEST_TRANSFER, actor=actor, reason=reason,
+                data={"to_unit": to_unit.code, "to_unit_name": to_unit.name})
+    return transfer
+
+
+def _pending_transfer_to(case: Case, actor) -> Transfer:
+    transfer = (
+        Transfer.objects.select_for_update()
+        .filter(case=case, status=RequestStatus.PENDING, to_unit_id=actor.unit_id)
+        .first()
+    )
+    if transfer is None:
+        raise RuleViolation("没有转给本单位的待接收转办")
+    return transfer
+
+
+@transaction.atomic
+def do_accept_transfer(code: str, *, actor) -> Case:
+    """The receiving unit takes the matter over: it becomes the lead unit, already signed for."""
+    case = access.get_case_for_user(actor, code, for_update=True)
+    next_status(case.status_enum, CaseAction.ACCEPT_TRANSFER)
+    if not actor.role_set & domain.ACTION_ROLES[CaseAction.ACCEPT_TRANSFER]:
+        raise access.ActionDenied("您的角色无权接收转办")
+    transfer = _pending_transfer_to(case, actor)
+    now = clock.now()
+    transfer.status, transfer.decided_at, transfer.decided_by = RequestStatus.APPROVED, now, actor
+    transfer.save(update_fields=["status", "decided_at", "decided_by"])
+    Assignment.objects.filter(
+        case=case, role=AssignmentRole.LEAD, status__in=[AssignmentStatus.PENDING, AssignmentStatus.SIGNED]
+    ).update(status=AssignmentStatus.ENDED, ended_at=now)
+    Assignment.objects.filter(case=case, unit_id=actor.unit_id, status__in=[
+        AssignmentStatus.PENDING, AssignmentStatus.SIGNED]).update(status=AssignmentStatus.ENDED, ended_at=now)
+    Assignment.objects.create(
+        case=case, unit_id=actor.unit_id, role=AssignmentRole.LEAD, status=AssignmentStatus.SIGNED,
+        assigned_at=now, assigned_by=transfer.requested_by, signed_at=now, note=f"转办：{transfer.reason}",
+    )
+    case.lead_unit_id = actor.unit_id
+    CaseDeadline.objects.filter(case=case, met_at=None, cancelled_at=None).update(applied=[])
+    _side_event(case, CaseAction.ACCEPT_TRANSFER, actor=actor, fields=["lead_unit"],
+                data={"from_unit": transfer.from_unit.code, "from_unit_name": transfer.from_unit.name})
+    deadlines.refresh_summary(case, now=now)
+    return case
+
+
+@transaction.atomic
+def do_refuse_transfer(code: str, *, actor, reason: str) -> Transfer:
+    reason = _require_reason(CaseAction.REFUSE_TRANSFER, reason)
+    case = access.get_case_for_user(actor, code, for_update=True)
+    next_status(case.status_enum, CaseAction.REFUSE_TRANSFER)
+    if not actor.role_set & domain.ACTION_ROLES[CaseAction.REFUSE_TRANSFER]:
+        raise access.ActionDenied("您的角色无权拒收转办")
+    transfer = _pending_transfer_to(case, actor)
+    transfer.status, transfer.decided_at, transfer.decided_by = RequestStatus.REFUSED, clock.now(), actor
+    transfer.decision_reason = reason
+    transfer.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    _side_event(case, CaseAction.REFUSE_TRANSFER, actor=actor, reason=reason)
+    return transfer
+
+
+@transaction.atomic
+def do_record_consultation(code: str, *, actor, unit_codes: tuple[str, ...], minutes: str, decisions: str) -> Case:
+    """会商研判: record the units convened, the minutes and the decisions taken."""
+    if not minutes.strip():
+        raise InvalidInput("minutes", "请填写会商纪要")
+    if not decisions.strip():
+        raise InvalidInput("decisions", "请填写研判意见")
+    case = _begin_side(code, CaseAction.RECORD_CONSULTATION, actor=actor)
+    units = list(Unit.objects.filter(code__in=unit_codes, is_active=True).order_by("code"))
+    if len(units) != len(set(unit_codes)) or not units:
+        raise InvalidInput("units", "请选择参加会商的单位（须为有效单位）")
+    Consultation.objects.create(
+        case=case, held_at=clock.now(), unit_names=[u.name for u in units], minutes=minutes.strip(),
+        decisions=decisions.strip(), recorded_by=actor,
+    )
+    _side_event(case, CaseAction.RECORD_CONSULTATION, actor=actor, reason=decisions.strip(),
+                data={"units": [u.name for u in units]})
+    return case
+
+
+@transaction.atomic
+def do_record_leader_instruction(code: str, *, actor, instruction: str) -> Case:
+    """领导批示: recorded on the timeline, seen by every unit on the matter."""
+    instruction = _require_reason(CaseAction.RECORD_LEADER_INSTRUCTION, instruction)
+    case = _begin_side(code, CaseAction.RECORD_LEADER_INSTRUCTION, actor=actor)
+    _side_event(case, CaseAction.RECORD_LEADER_INSTRUCTION, actor=actor, reason=instruction)
+    return case
+
+
+@transaction.atomic
+def do_mark_urgent(code: str, *, actor, reason: str = "") -> Case:
+    case = _begin_side(code, CaseAction.MARK_URGENT, actor=actor)
+    if case.is_urgent:
+        raise RuleViolation("该事项已是加急事项")
+    case.is_urgent = True
+    _side_event(case, CaseAction.MARK_URGENT, actor=actor, fields=["is_urgent"], reason=reason.strip())
+    return case
+
+
+def _issue_urging(case: Case, *, level: str, stage: str, reason: str, actor) -> Urging:
+    urging = Urging.objects.create(
+        case=case, level=level, stage=stage, unit_id=case.lead_unit_id, reason=reason, issued_at=clock.now(),
+        issued_by=actor,
+    )
+    _side_event(case, CaseAction.URGE, actor=actor, reason=reason,
+                data={"level": level, "level_name": UrgingLevel(level).label, "stage": stage})
+    return urging
+
+
+@transaction.atomic
+def do_urge_case(code: str, *, actor, level: str, reason: str) -> Urging:
+    """督办 by a supervisor or leader: 普通, 黄牌 or 红牌, addressed to the lead unit."""
+    reason = _require_reason(CaseAction.URGE, reason)
+    if level not in UrgingLevel.values:
+        raise InvalidInput("level", "督办级别不正确")
+    case = _begin_side(code, CaseAction.URGE, actor=actor)
+    return _issue_urging(case, level=level, stage="", reason=reason, actor=actor)
+
+
+# --- deadlines: extensions, pauses, and what the deadline sweep does ------------------------------------
+
+
+def _running_deadline(case: Case, stage: str) -> CaseDeadline:
+    deadline = CaseDeadline.objects.select_for_update().filter(
+        case=case, stage=stage, met_at=None, cancelled_at=None
+    ).first()
+    if deadline is None:
+        raise InvalidInput("stage", "该阶段没有正在计时的期限")
+    return deadline
+
+
+@transaction.atomic
+def do_request_extension(code: str, *, actor, stage: str, days: int, reason: str) -> ExtensionRequest:
+    """延期: asked before the deadline passes, within the policy's cap; decided by a dispatcher or leader."""
+    reason = _require_reason(CaseAction.REQUEST_EXTENSION, reason)
+    case = _begin_side(code, CaseAction.REQUEST_EXTENSION, actor=actor)
+    deadline = _running_deadline(case, stage)
+    limit = deadlines._limit_of(deadline)
+    check = can_extend(
+        clock.now(), deadline.due_at, requested_days=days, max_extension_days=limit.max_extension_days,
+        extended_days=deadline.extension_days,
+    )
+    if not check.allowed:
+        raise RuleViolation(check.message)
+    if deadline.extension_requests.filter(status=RequestStatus.PENDING).exists():
+        raise RuleViolation("该期限已有待审批的延期申请")
+    request = ExtensionRequest.objects.create(
+        case=case, deadline=deadline, days=days, reason=reason, requested_at=clock.now(), requested_by=actor
+    )
+    _side_event(case, CaseAction.REQUEST_EXTENSION, actor=actor, reason=reason,
+                data={"stage": stage, "days": days})
+    return request
+
+
+@transaction.atomic
+def do_decide_extension(code: str, *, actor, approve: bool, reason: str = "") -> ExtensionRequest:
+    case = _begin_side(code, CaseAction.DECIDE_EXTENSION, actor=actor)
+    request = ExtensionRequest.objects.select_for_update().filter(case=case, status=RequestStatus.PENDING).first()
+    if request is None:
+        raise RuleViolation("没有待审批的延期申请")
+    if not approve and not reason.strip():
+        raise InvalidInput("reason", "不同意延期须说明理由")
+    now = clock.now()
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
+    request.decided_at, request.decided_by, request.decision_reason = now, actor, reason.strip()
+    request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    if approve:
+        deadline = CaseDeadline.objects.select_for_update().get(pk=request.deadline_id)
+        deadline.extension_days += request.days
+        deadlines.recompute(deadline, deadlines.calendar_for(case))
+        deadline.save(update_fields=["extension_days", "due_at", "yellow_at", "red_at"])
+        deadlines.refresh_summary(case, now=now)
+    _side_event(case, CaseAction.DECIDE_EXTENSION, actor=actor, reason=reason.strip(),
+                data={"approved": approve, "days": request.days, "stage": request.deadline.stage})
+    return request
+
+
+@transaction.atomic
+def do_pause_deadline(code: str, *, actor, stage: str, reason: str) -> CaseDeadline:
+    """Stop a clock while time does not count (鉴定, 听证); resuming moves the due date by the pause."""
+    reason = _require_reason(CaseAction.PAUSE_DEADLINE, reason)
+    case = _begin_side(code, CaseAction.PAUSE_DEADLINE, actor=actor)
+    deadline = _running_deadline(case, stage)
+    if deadline.is_paused:
+        raise RuleViolation("该期限已暂停")
+    deadline.pauses = [*deadline.pauses, [clock.now().isoformat(), None]]
+    deadline.save(update_fields=["pauses"])
+    deadlines.refresh_summary(case, now=clock.now())
+    _side_event(case, CaseAction.PAUSE_DEADLINE, actor=actor, reason=reason, data={"stage": stage})
+    return deadline
+
+
+@transaction.atomic
+def do_resume_deadline(code: str, *, actor, stage: str) -> CaseDeadline:
+    case = _begin_side(code, CaseAction.RESUME_DEADLINE, actor=actor)
+    deadline = _running_deadline(case, stage)
+    if not deadline.is_paused:
+        raise RuleViolation("该期限未暂停")
+    now = clock.now()
+    deadline.pauses = [*deadline.pauses[:-1], [deadline.pauses[-1][0], now.isoformat()]]
+    deadlines.recompute(deadline, deadlines.calendar_for(case))
+    deadline.save(update_fields=["pauses", "due_at", "yellow_at", "red_at"])
+    deadlines.refresh_summary(case, now=now)
+    _side_event(case, CaseAction.RESUME_DEADLINE, actor=actor, data={"stage": stage})
+    return deadline
+
+
+@transaction.atomic
+def do_record_deadline_effect(case: Case, deadline: CaseDeadline, *, effect: str, reason: str) -> None:
+    """What the deadline sweep does to one clock (system actor): warn, urge, or tell the diversion route.
+
+    Escalation is `do_escalate_case(actor=None)`. The caller holds the row lock and records the effect on
+    `deadline.applied` in the same transaction.
+    """
+    stage = deadline.stage
+    if effect == "warn":
+        _side_event(case, "deadline_warning", actor=None, reason=reason,
+                    data={"stage": stage, "due_at": deadline.due_at.isoformat()})
+    elif effect in ("urge_normal", "urge_yellow", "urge_red"):
+        _issue_urging(case, level=effect.removeprefix("urge_"), stage=stage, reason=reason, actor=None)
+    elif effect == "offer_diversion":
+        policy = next((p for p in worktime.policies() if p.id == deadline.policy_code), None)
+        route = policy.diversion if policy and policy.diversion else "其他法定途径"
+        _side_event(case, "offer_diversion", actor=None, reason=reason, data={"route": route, "stage": stage})
+    else:
+        raise ValueError(f"unknown effect {effect}")

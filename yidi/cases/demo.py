@@ -3,6 +3,7 @@ real actions. Deterministic for a given seed and end date; every matter is writt
 
 import csv
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -27,6 +28,7 @@ from yidi.cases.domain import (
 )
 from yidi.cases.models import Case
 from yidi.core import clock
+from yidi.core.taxonomies import MEDIATION_TYPE
 from yidi.regions.actions import do_add_grid
 from yidi.regions.models import Region
 
@@ -106,6 +108,7 @@ TYPE_WEIGHTS = {
     "property_management": 6, "road_traffic": 5, "consumer": 4, "forest_land": 3, "production_operation": 3,
     "land_expropriation": 2, "medical": 2, "environmental_pollution": 2, "other": 2,
 }
+TYPE_NAMES = dict(MEDIATION_TYPE.labels)
 CHANNEL_WEIGHTS = {
     "walk_in": 30, "hotline_12345": 24, "grid_report": 18, "phone": 8, "online": 7, "court_pre_filing": 2, "court_entrusted_ordinary": 1, "court_entrusted_simplified": 1,
     "petition_visit": 3, "petition_letter": 1, "police_110": 2, "department_transfer": 2, "proactive_screening": 1,
@@ -232,11 +235,16 @@ def _working_moment(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=ZONE)
 
 
-def _title(text: str) -> str:
-    first = text.replace("\n", "").split("。")[0].split("，")[0]
-    for prefix in ("来访人", "来电人", "网格员上报：", "网格员上报", "市民反映", "群众反映"):
-        first = first.removeprefix(prefix)
-    return (first[:30] + "…") if len(first) > 30 else first
+def _title(text: str, fallback: str) -> str:
+    """A short title from the description: its first clause that says something (not "来访人某某反映")."""
+    plain = re.sub(r"（[^）]*）|\([^)]*\)", "", text)
+    for clause in re.split(r"[。！？；，,：:\n]", plain):
+        clause = clause.strip()
+        for prefix in ("来访人", "来电人", "网格员上报", "市民反映", "群众反映", "村民反映"):
+            clause = clause.removeprefix(prefix)
+        if len(clause) >= 6 and not clause.endswith(("反映", "来电", "来访", "称")):
+            return clause[:28] + ("…" if len(clause) > 28 else "")
+    return fallback
 
 
 class Seeder:
@@ -319,7 +327,7 @@ class Seeder:
             channel_code=channel,
             request_type=RequestType.MEDIATION if rng.random() < 0.8 else rng.choice(
                 (RequestType.HELP, RequestType.COMPLAINT, RequestType.CONSULTATION)),
-            title=_title(text), description=text, region_code=village.code, address=f"{village.short_name}",
+            title=_title(text, f"{village.short_name}{TYPE_NAMES[dispute_type]}"), description=text, region_code=village.code, address=f"{village.short_name}",
             occurred_at=registered_at - timedelta(days=rng.randrange(0, 20), hours=rng.randrange(0, 12)),
             people_involved=people, amount_involved=amount, primary_type_code=dispute_type, grade=grade,
             complexity=complexity, is_urgent=grade == "red", parties=tuple(parties),

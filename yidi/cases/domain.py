@@ -72,6 +72,19 @@ class CaseAction(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     ARCHIVE = "archive"
+    ESCALATE = "escalate"
+    # Side actions: recorded on the timeline, the status stays.
+    REQUEST_TRANSFER = "request_transfer"
+    ACCEPT_TRANSFER = "accept_transfer"
+    REFUSE_TRANSFER = "refuse_transfer"
+    RECORD_CONSULTATION = "record_consultation"
+    RECORD_LEADER_INSTRUCTION = "record_leader_instruction"
+    MARK_URGENT = "mark_urgent"
+    URGE = "urge"
+    REQUEST_EXTENSION = "request_extension"
+    DECIDE_EXTENSION = "decide_extension"
+    PAUSE_DEADLINE = "pause_deadline"
+    RESUME_DEADLINE = "resume_deadline"
 
     @property
     def label(self) -> str:
@@ -95,6 +108,18 @@ ACTION_LABELS = {
     CaseAction.CLOSE: "办结",
     CaseAction.REOPEN: "重办",
     CaseAction.ARCHIVE: "归档",
+    CaseAction.ESCALATE: "上报提级",
+    CaseAction.REQUEST_TRANSFER: "申请转办",
+    CaseAction.ACCEPT_TRANSFER: "接收转办",
+    CaseAction.REFUSE_TRANSFER: "拒收转办",
+    CaseAction.RECORD_CONSULTATION: "会商研判",
+    CaseAction.RECORD_LEADER_INSTRUCTION: "领导批示",
+    CaseAction.MARK_URGENT: "加急",
+    CaseAction.URGE: "督办",
+    CaseAction.REQUEST_EXTENSION: "申请延期",
+    CaseAction.DECIDE_EXTENSION: "审批延期",
+    CaseAction.PAUSE_DEADLINE: "暂停计时",
+    CaseAction.RESUME_DEADLINE: "恢复计时",
 }
 
 # Timeline entries that are not status changes.
@@ -105,6 +130,9 @@ EVENT_LABELS = {
     "add_attachment": "上传附件",
     "update_facts": "修改事项信息",
     "set_labels": "确认分类分级",
+    "override_route": "调整分派",
+    "deadline_warning": "期限预警",
+    "offer_diversion": "告知其他法定途径",
 }
 
 S = CaseStatus
@@ -137,6 +165,42 @@ TRANSITIONS: dict[tuple[CaseStatus | None, CaseAction], CaseStatus] = {
     (S.CLOSED, A.REOPEN): S.IN_PROGRESS,
     (S.CLOSED, A.ARCHIVE): S.ARCHIVED,
     (S.NOT_ACCEPTED, A.ARCHIVE): S.ARCHIVED,
+    # 上报/提级: back to the command desk for assignment at a higher level.
+    (S.ASSIGNED, A.ESCALATE): S.ACCEPTED,
+    (S.SIGNED, A.ESCALATE): S.ACCEPTED,
+    (S.IN_PROGRESS, A.ESCALATE): S.ACCEPTED,
+}
+# The lifecycle events that start and stop deadline clocks (see `yidi.cases.deadlines`).
+CLOCK_EVENTS: dict[CaseAction, str] = {
+    A.ACCEPT: "accepted",
+    A.DECLINE: "declined",
+    A.ASSIGN: "assigned",
+    A.SIGN: "signed",
+    A.RETURN: "returned",
+    A.START_HANDLING: "handling_started",
+    A.DIVERT: "diverted",
+    A.CONCLUDE: "concluded",
+    A.CLOSE: "closed",
+    A.REOPEN: "reopened",
+    A.ARCHIVE: "archived",
+    A.ESCALATE: "escalated",
+}
+_HANDLED = frozenset({S.SIGNED, S.IN_PROGRESS})
+_WITH_LEAD = frozenset({S.ASSIGNED, S.SIGNED, S.IN_PROGRESS, S.DIVERTED, S.CONCLUDED})
+_OPEN = frozenset(S) - {S.NOT_ACCEPTED, S.CLOSED, S.ARCHIVED}
+# Side actions and the statuses in which they are allowed; the status does not change.
+SIDE_ACTIONS: dict[CaseAction, frozenset[CaseStatus]] = {
+    A.REQUEST_TRANSFER: _HANDLED,
+    A.ACCEPT_TRANSFER: _HANDLED,
+    A.REFUSE_TRANSFER: _HANDLED,
+    A.RECORD_CONSULTATION: _OPEN,
+    A.RECORD_LEADER_INSTRUCTION: _OPEN,
+    A.MARK_URGENT: _OPEN,
+    A.URGE: _WITH_LEAD,
+    A.REQUEST_EXTENSION: _HANDLED,
+    A.DECIDE_EXTENSION: _HANDLED,
+    A.PAUSE_DEADLINE: _HANDLED,
+    A.RESUME_DEADLINE: _HANDLED,
 }
 del S, A
 
@@ -154,6 +218,9 @@ class RuleViolation(Exception):
 
 
 def next_status(status: CaseStatus | None, action: CaseAction) -> CaseStatus:
+    """The status after `action`: from the transition table, or unchanged for an allowed side action."""
+    if action in SIDE_ACTIONS and status in SIDE_ACTIONS[action]:
+        return status
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
@@ -161,7 +228,9 @@ def next_status(status: CaseStatus | None, action: CaseAction) -> CaseStatus:
 
 
 def allowed_actions(status: CaseStatus) -> list[CaseAction]:
-    return [action for (source, action) in TRANSITIONS if source == status]
+    return [action for (source, action) in TRANSITIONS if source == status] + [
+        action for action, statuses in SIDE_ACTIONS.items() if status in statuses
+    ]
 
 
 # Who may perform each action (further limited to matters in scope by `accounts.access`).
@@ -184,6 +253,18 @@ ACTION_ROLES: dict[CaseAction, frozenset[Role]] = {
     CaseAction.CLOSE: frozenset({Role.DISPATCHER}),
     CaseAction.REOPEN: frozenset({Role.DISPATCHER, Role.SUPERVISOR}),
     CaseAction.ARCHIVE: frozenset({Role.DISPATCHER, Role.REGISTRAR}),
+    CaseAction.ESCALATE: frozenset({Role.HANDLER, Role.MEDIATOR, Role.DISPATCHER}),
+    CaseAction.REQUEST_TRANSFER: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.ACCEPT_TRANSFER: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.REFUSE_TRANSFER: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.RECORD_CONSULTATION: frozenset({Role.DISPATCHER, Role.LEADER}),
+    CaseAction.RECORD_LEADER_INSTRUCTION: frozenset({Role.LEADER}),
+    CaseAction.MARK_URGENT: frozenset({Role.DISPATCHER, Role.LEADER}),
+    CaseAction.URGE: frozenset({Role.SUPERVISOR, Role.LEADER}),
+    CaseAction.REQUEST_EXTENSION: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.DECIDE_EXTENSION: frozenset({Role.DISPATCHER, Role.LEADER}),
+    CaseAction.PAUSE_DEADLINE: frozenset({Role.HANDLER, Role.MEDIATOR}),
+    CaseAction.RESUME_DEADLINE: frozenset({Role.HANDLER, Role.MEDIATOR}),
 }
 UNIT_BOUND_ACTIONS = frozenset(
     {
@@ -194,10 +275,37 @@ UNIT_BOUND_ACTIONS = frozenset(
         CaseAction.CONCLUDE,
         CaseAction.REQUEST_JUDICIAL_CONFIRMATION,
         CaseAction.MONITOR_PERFORMANCE,
+        CaseAction.ESCALATE,
+        CaseAction.REQUEST_TRANSFER,
+        CaseAction.REQUEST_EXTENSION,
+        CaseAction.PAUSE_DEADLINE,
+        CaseAction.RESUME_DEADLINE,
     }
 )
+# Roles bound to the lead unit for unit-bound actions; the others (a dispatcher escalating) act on any matter
+# in their scope.
+UNIT_BOUND_ROLES = frozenset({Role.HANDLER, Role.MEDIATOR})
 # Actions that must carry a written reason.
-REASON_REQUIRED = frozenset({CaseAction.DECLINE, CaseAction.RETURN, CaseAction.DIVERT, CaseAction.REOPEN})
+REASON_REQUIRED = frozenset(
+    {
+        CaseAction.DECLINE,
+        CaseAction.RETURN,
+        CaseAction.DIVERT,
+        CaseAction.REOPEN,
+        CaseAction.ESCALATE,
+        CaseAction.REQUEST_TRANSFER,
+        CaseAction.REFUSE_TRANSFER,
+        CaseAction.RECORD_LEADER_INSTRUCTION,
+        CaseAction.URGE,
+        CaseAction.REQUEST_EXTENSION,
+        CaseAction.PAUSE_DEADLINE,
+    }
+)
+
+
+def higher_level(level: str) -> str:
+    """The next handling level up (小事不出村、大事不出镇、矛盾不上交 — until it must)."""
+    return {"village": "township", "township": "county", "": "township"}.get(level, "county")
 
 
 def can_perform(roles: frozenset[Role], action: CaseAction) -> bool:

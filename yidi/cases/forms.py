@@ -20,7 +20,7 @@ from yidi.cases.domain import (
     PartyDraft,
     RequestType,
 )
-from yidi.cases.models import Channel, PartyRole, PersonKind
+from yidi.cases.models import Channel, PartyRole, PersonKind, UrgingLevel
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
 from yidi.core.models import TaxonomyLabel
 from yidi.regions.domain import code_range
@@ -157,7 +157,13 @@ class CaseFilterForm(forms.Form):
     )
     registered_from = forms.DateField(label="登记日期从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     registered_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.ChoiceField(
+        label="期限", required=False,
+        choices=[("", "全部"), ("overdue", "已超期"), ("warning", "临期（黄/红）"), ("green", "期限内")],
+    )
     queue = forms.CharField(required=False, widget=forms.HiddenInput)
+    lead_unit = forms.CharField(required=False, widget=forms.HiddenInput)
+    open = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, region_prefix: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,7 +188,38 @@ class CaseFilterForm(forms.Form):
 REASON_WIDGET = forms.Textarea(attrs={"rows": 2})
 
 
-class ReasonForm(forms.Form):
+class CaseActionForm(forms.Form):
+    """An action's form; `case` is the matter it acts on (some choices depend on it)."""
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        if case is not None:
+            self.setup(case)
+
+    def setup(self, case) -> None:
+        pass
+
+
+def units_serving(region_code: str) -> list[tuple[str, str]]:
+    """Active units whose region contains the matter's place: the only ones it may be assigned to."""
+    prefixes = [region_code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(region_code)]
+    units = Unit.objects.filter(region_id__in=prefixes, is_active=True).select_related("region")
+    return [(u.code, f"{u.name}（{u.region.short_name}）") for u in units.order_by("-region_id", "kind", "code")]
+
+
+def running_stage_choices(case, *, paused: bool | None = None) -> list[tuple[str, str]]:
+    from yidi.cases.models import STAGE_LABELS
+
+    clocks = case.deadlines.filter(met_at=None, cancelled_at=None).order_by("id")
+    return [(d.stage, STAGE_LABELS.get(d.stage, d.stage)) for d in clocks if paused is None or d.is_paused == paused]
+
+
+class EmptyForm(CaseActionForm):
+    pass
+
+
+class ReasonForm(CaseActionForm):
     reason = forms.CharField(label="理由", widget=REASON_WIDGET, max_length=2000)
 
 
@@ -192,7 +229,7 @@ class DeclineForm(ReasonForm):
     )
 
 
-class AssignForm(forms.Form):
+class AssignForm(CaseActionForm):
     lead_unit = forms.ChoiceField(label="主办单位")
     co_units = forms.MultipleChoiceField(label="协办单位", required=False)
     handling_level = forms.ChoiceField(
@@ -200,16 +237,13 @@ class AssignForm(forms.Form):
     )
     note = forms.CharField(label="交办意见", required=False, max_length=300, widget=REASON_WIDGET)
 
-    def __init__(self, *args, region_code: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        prefixes = [region_code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(region_code)]
-        units = Unit.objects.filter(region_id__in=prefixes, is_active=True).select_related("region")
-        choices = [(u.code, f"{u.name}（{u.region.short_name}）") for u in units.order_by("-region_id", "kind", "code")]
+    def setup(self, case) -> None:
+        choices = units_serving(case.region_id)
         self.fields["lead_unit"].choices = [("", "请选择"), *choices]
         self.fields["co_units"].choices = choices
 
 
-class StartHandlingForm(forms.Form):
+class StartHandlingForm(CaseActionForm):
     mode = forms.ChoiceField(label="办理方式", choices=_choices(HANDLING_MODE_LABELS))
 
 
@@ -217,26 +251,82 @@ class DivertForm(ReasonForm):
     route = forms.ChoiceField(label="分流去向", choices=_choices(DIVERSION_ROUTE_LABELS))
 
 
-class ConcludeForm(forms.Form):
+class ConcludeForm(CaseActionForm):
     outcome = forms.ChoiceField(label="办理结果", choices=_choices(OUTCOME_LABELS))
     summary = forms.CharField(label="结果摘要", required=False, max_length=2000, widget=REASON_WIDGET)
 
 
-class ReturnVisitForm(forms.Form):
+class ReturnVisitForm(CaseActionForm):
     summary = forms.CharField(label="回访情况", max_length=2000, widget=REASON_WIDGET)
 
 
-class EvaluateForm(forms.Form):
+class EvaluateForm(CaseActionForm):
     evaluation = forms.ChoiceField(label="群众评价", choices=_choices(EVALUATION_LABELS))
     note = forms.CharField(label="群众意见", required=False, max_length=2000, widget=REASON_WIDGET)
 
 
-class NoteForm(forms.Form):
+class NoteForm(CaseActionForm):
     note = forms.CharField(label="备注", required=False, max_length=2000, widget=REASON_WIDGET)
 
 
-class EmptyForm(forms.Form):
-    pass
+class TransferForm(ReasonForm):
+    to_unit = forms.ChoiceField(label="转给单位")
+
+    def setup(self, case) -> None:
+        self.fields["to_unit"].choices = [("", "请选择")] + [
+            (code, name) for code, name in units_serving(case.region_id) if code != getattr(case.lead_unit, "code", "")
+        ]
+
+
+class ConsultationForm(CaseActionForm):
+    units = forms.MultipleChoiceField(label="参加单位")
+    minutes = forms.CharField(label="会商纪要", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    decisions = forms.CharField(label="研判意见", max_length=2000, widget=REASON_WIDGET)
+
+    def setup(self, case) -> None:
+        self.fields["units"].choices = units_serving(case.region_id)
+
+
+class InstructionForm(CaseActionForm):
+    instruction = forms.CharField(label="批示内容", max_length=2000, widget=REASON_WIDGET)
+
+
+class UrgentForm(CaseActionForm):
+    reason = forms.CharField(label="加急理由", required=False, max_length=500)
+
+
+class UrgeForm(ReasonForm):
+    level = forms.ChoiceField(label="督办级别", choices=UrgingLevel.choices)
+
+
+class ExtensionForm(ReasonForm):
+    stage = forms.ChoiceField(label="阶段")
+    days = forms.IntegerField(label="延期天数", validators=[MinValueValidator(1), MaxValueValidator(365)])
+
+    def setup(self, case) -> None:
+        self.fields["stage"].choices = running_stage_choices(case, paused=False)
+
+
+class DecideExtensionForm(CaseActionForm):
+    approve = forms.TypedChoiceField(
+        label="审批意见", choices=[("yes", "同意"), ("no", "不同意")], coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label="说明", required=False, max_length=1000, widget=REASON_WIDGET)
+
+
+class PauseForm(ReasonForm):
+    stage = forms.ChoiceField(label="阶段")
+
+    def setup(self, case) -> None:
+        self.fields["stage"].choices = running_stage_choices(case, paused=False)
+
+
+class ResumeForm(CaseActionForm):
+    stage = forms.ChoiceField(label="阶段")
+
+    def setup(self, case) -> None:
+        self.fields["stage"].choices = running_stage_choices(case, paused=True)
 
 
 class ContactForm(forms.Form):

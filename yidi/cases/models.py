@@ -95,6 +95,11 @@ class Case(models.Model):
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
     concluded_at = models.DateTimeField("出结果时间", null=True, blank=True)
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    deadline_policy = models.CharField("时限规则", max_length=60, blank=True)
+    # The soonest active stage deadline, its state, and when the sweeper must next look at this matter.
+    due_at = models.DateTimeField("当前期限", null=True, blank=True)
+    deadline_state = models.CharField("期限状态", max_length=10, blank=True)
+    next_deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)  # the deadline sweep's claim
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     version = models.PositiveIntegerField("版本", default=1)
 
@@ -339,3 +344,151 @@ def describe_event_data(data: dict) -> str:
             value = {k.value: v for k, v in names.items()}.get(value, value)
         parts.append(f"{label}：{value}")
     return "；".join(parts)
+
+
+DEADLINE_STATE_LABELS = {"green": "正常", "yellow": "临期", "red": "即将超期", "overdue": "已超期"}
+STAGE_LABELS = {
+    "assign": "交办", "sign": "签收", "objection": "异议", "notice": "书面告知", "handle": "办理", "verify": "验证回访",
+}
+
+
+class CaseDeadline(models.Model):
+    """One running clock of a matter (a stage of its time-limit policy), from start to met or cancelled."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    stage = models.CharField("阶段", max_length=20, choices=list(STAGE_LABELS.items()))
+    policy_code = models.CharField("时限规则", max_length=60)
+    day_unit = models.CharField("计时单位", max_length=20)
+    limit_days = models.PositiveSmallIntegerField("时限")
+    started_at = models.DateTimeField("起算时间")
+    due_at = models.DateTimeField("期限")
+    yellow_at = models.DateTimeField()
+    red_at = models.DateTimeField()
+    extension_days = models.PositiveSmallIntegerField("已延期天数", default=0)
+    pauses = models.JSONField("暂停记录", default=list, blank=True)  # [[start ISO, end ISO or null], …]
+    state = models.CharField("状态", max_length=10, default="green", choices=list(DEADLINE_STATE_LABELS.items()))
+    applied = models.JSONField("已执行的督办", default=list, blank=True)  # effect codes, each applied once
+    met_at = models.DateTimeField("完成时间", null=True, blank=True)
+    cancelled_at = models.DateTimeField("撤销时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "stage"], condition=Q(met_at__isnull=True, cancelled_at__isnull=True),
+                name="one_running_clock_per_stage",
+            )
+        ]
+
+    @property
+    def is_running(self) -> bool:
+        return self.met_at is None and self.cancelled_at is None
+
+    @property
+    def is_paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] is None
+
+
+class UrgingLevel(models.TextChoices):
+    NORMAL = "normal", "普通督办"
+    YELLOW = "yellow", "黄牌督办"
+    RED = "red", "红牌督办"
+
+
+class Urging(models.Model):
+    """A 督办 issued on a matter, by the deadline sweep (automatic) or by a supervisor."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="urgings")
+    level = models.CharField("级别", max_length=10, choices=UrgingLevel.choices)
+    stage = models.CharField("阶段", max_length=20, blank=True)
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, null=True, related_name="+",
+                             verbose_name="被督办单位")
+    reason = models.TextField("督办事由")
+    issued_at = models.DateTimeField("督办时间")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["issued_at"], name="urging_issued")]  # the 督办 list
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已同意"
+    REFUSED = "refused", "已拒绝"
+
+
+class ExtensionRequest(models.Model):
+    """延期: asked by the lead unit before the deadline passes, decided by a dispatcher or leader."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extension_requests")
+    deadline = models.ForeignKey(CaseDeadline, on_delete=models.CASCADE, related_name="extension_requests")
+    days = models.PositiveSmallIntegerField("延期天数")
+    reason = models.TextField("理由")
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["deadline"], condition=Q(status="pending"), name="one_pending_extension")
+        ]
+
+
+class Transfer(models.Model):
+    """转办: the lead unit hands the matter to another unit, which must accept it (首办责任 until then)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transfers")
+    from_unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="incoming_transfers")
+    reason = models.TextField("转办理由")
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["to_unit", "status"], name="transfer_inbox")]  # receiving unit's view
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(status="pending"), name="one_pending_transfer")
+        ]
+
+
+class Consultation(models.Model):
+    """会商研判: units convened on a matter, with minutes and decisions."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consultations")
+    held_at = models.DateTimeField("会商时间")
+    unit_names = models.JSONField("参加单位", default=list)
+    minutes = models.TextField("会商纪要")
+    decisions = models.TextField("研判意见")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["held_at", "id"]
+
+
+class RoutingRecord(models.Model):
+    """A routing decision for a matter: the rule that fired and why, or the dispatcher's override and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="routings")
+    decided_at = models.DateTimeField()
+    rule_code = models.CharField(max_length=60, blank=True)
+    matched = models.BooleanField()
+    handling_level = models.CharField(max_length=10, blank=True)
+    lead_unit_code = models.CharField(max_length=40, blank=True)
+    co_unit_codes = models.JSONField(default=list, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    is_override = models.BooleanField(default=False)
+    override_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["decided_at", "id"]

@@ -85,6 +85,9 @@ class CaseFilters:
     registered_from: date | None = None
     registered_to: date | None = None
     text: str = ""
+    deadline: str = ""  # overdue | warning | green
+    lead_unit: str = ""
+    only_open: bool = False
 
 
 def _day_start(day: date) -> datetime:
@@ -113,6 +116,14 @@ def list_cases(user, filters: CaseFilters) -> QuerySet:
         cases = cases.filter(registered_at__gte=_day_start(filters.registered_from))
     if filters.registered_to:
         cases = cases.filter(registered_at__lt=_day_start(filters.registered_to + timedelta(days=1)))
+    if filters.deadline == "warning":
+        cases = cases.filter(deadline_state__in=["yellow", "red"])
+    elif filters.deadline:
+        cases = cases.filter(deadline_state=filters.deadline)
+    if filters.lead_unit:
+        cases = cases.filter(lead_unit__code=filters.lead_unit)
+    if filters.only_open:
+        cases = cases.filter(status__in=OPEN_STATUSES)
     if filters.text:
         text = filters.text.strip()
         cases = cases.filter(Q(code=text) | Q(title__contains=text) | Q(description__contains=text))
@@ -139,11 +150,21 @@ class CaseDetail:
     assignments: list
     events: list
     labels: list
+    deadlines: list
+    urgings: list
+    transfers: list
+    consultations: list
+    extension_requests: list
 
 
 def get_case_detail(case: Case) -> CaseDetail:
     """Everything the detail page shows, in a fixed number of queries."""
     return CaseDetail(
+        deadlines=list(case.deadlines.order_by("-started_at", "-id")),
+        urgings=list(case.urgings.select_related("unit", "issued_by")),
+        transfers=list(case.transfers.select_related("from_unit", "to_unit")),
+        consultations=list(case.consultations.all()),
+        extension_requests=list(case.extension_requests.select_related("deadline", "requested_by")),
         case=case,
         parties=list(case.parties.select_related("person")),
         contacts=list(case.contacts.select_related("channel", "person")),

@@ -84,7 +84,71 @@ ACTION_SPECS: dict[CaseAction, ActionSpec] = {
         forms.ReasonForm, lambda c, u, d: actions.do_reopen_case(c, actor=u, reason=d["reason"]), "danger"
     ),
     CaseAction.ARCHIVE: ActionSpec(forms.EmptyForm, lambda c, u, d: actions.do_archive_case(c, actor=u)),
+    CaseAction.ESCALATE: ActionSpec(
+        forms.ReasonForm, lambda c, u, d: actions.do_escalate_case(c, actor=u, reason=d["reason"]), "danger"
+    ),
+    CaseAction.REQUEST_TRANSFER: ActionSpec(
+        forms.TransferForm,
+        lambda c, u, d: actions.do_request_transfer(c, actor=u, to_unit_code=d["to_unit"], reason=d["reason"]),
+    ),
+    CaseAction.ACCEPT_TRANSFER: ActionSpec(
+        forms.EmptyForm, lambda c, u, d: actions.do_accept_transfer(c, actor=u), "primary"
+    ),
+    CaseAction.REFUSE_TRANSFER: ActionSpec(
+        forms.ReasonForm, lambda c, u, d: actions.do_refuse_transfer(c, actor=u, reason=d["reason"]), "danger"
+    ),
+    CaseAction.RECORD_CONSULTATION: ActionSpec(
+        forms.ConsultationForm,
+        lambda c, u, d: actions.do_record_consultation(
+            c, actor=u, unit_codes=tuple(d["units"]), minutes=d["minutes"], decisions=d["decisions"]
+        ),
+    ),
+    CaseAction.RECORD_LEADER_INSTRUCTION: ActionSpec(
+        forms.InstructionForm,
+        lambda c, u, d: actions.do_record_leader_instruction(c, actor=u, instruction=d["instruction"]),
+    ),
+    CaseAction.MARK_URGENT: ActionSpec(
+        forms.UrgentForm, lambda c, u, d: actions.do_mark_urgent(c, actor=u, reason=d["reason"]), "danger"
+    ),
+    CaseAction.URGE: ActionSpec(
+        forms.UrgeForm, lambda c, u, d: actions.do_urge_case(c, actor=u, level=d["level"], reason=d["reason"]),
+        "danger",
+    ),
+    CaseAction.REQUEST_EXTENSION: ActionSpec(
+        forms.ExtensionForm,
+        lambda c, u, d: actions.do_request_extension(
+            c, actor=u, stage=d["stage"], days=d["days"], reason=d["reason"]
+        ),
+    ),
+    CaseAction.DECIDE_EXTENSION: ActionSpec(
+        forms.DecideExtensionForm,
+        lambda c, u, d: actions.do_decide_extension(c, actor=u, approve=d["approve"], reason=d["reason"]),
+        "primary",
+    ),
+    CaseAction.PAUSE_DEADLINE: ActionSpec(
+        forms.PauseForm, lambda c, u, d: actions.do_pause_deadline(c, actor=u, stage=d["stage"], reason=d["reason"])
+    ),
+    CaseAction.RESUME_DEADLINE: ActionSpec(
+        forms.ResumeForm, lambda c, u, d: actions.do_resume_deadline(c, actor=u, stage=d["stage"])
+    ),
 }
+
+
+def _preconditions_met(user, case, action: CaseAction) -> bool:
+    """Side actions that only make sense in some situations (a pending transfer to this unit, a running clock …)."""
+    if action in (CaseAction.ACCEPT_TRANSFER, CaseAction.REFUSE_TRANSFER):
+        return case.transfers.filter(status="pending", to_unit_id=user.unit_id).exists()
+    if action == CaseAction.REQUEST_TRANSFER:
+        return not case.transfers.filter(status="pending").exists()
+    if action == CaseAction.DECIDE_EXTENSION:
+        return case.extension_requests.filter(status="pending").exists()
+    if action in (CaseAction.REQUEST_EXTENSION, CaseAction.PAUSE_DEADLINE):
+        return bool(forms.running_stage_choices(case, paused=False))
+    if action == CaseAction.RESUME_DEADLINE:
+        return bool(forms.running_stage_choices(case, paused=True))
+    if action == CaseAction.MARK_URGENT:
+        return not case.is_urgent
+    return True
 
 
 def _region_prefix(user) -> str:
@@ -92,11 +156,7 @@ def _region_prefix(user) -> str:
 
 
 def _make_action_form(action: CaseAction, case, data=None) -> django_forms.Form:
-    form_class = ACTION_SPECS[action].form
-    prefix = action.value
-    if form_class is forms.AssignForm:
-        return form_class(data, prefix=prefix, region_code=case.region_id)
-    return form_class(data, prefix=prefix)
+    return ACTION_SPECS[action].form(data, prefix=action.value, case=case)
 
 
 def _available_actions(user, case) -> list[CaseAction]:
@@ -104,6 +164,7 @@ def _available_actions(user, case) -> list[CaseAction]:
         action
         for action in allowed_actions(case.status_enum)
         if action in ACTION_SPECS and access.denial_reason(user, case, action) is None
+        and _preconditions_met(user, case, action)
     ]
 
 
@@ -137,6 +198,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             queue=queue, statuses=tuple(data["status"]), primary_type=data["primary_type"], grade=data["grade"],
             region_prefix=data["region"], channel=data["channel"], request_type=data["request_type"],
             registered_from=data["registered_from"], registered_to=data["registered_to"], text=data["text"],
+            deadline=data["deadline"], lead_unit=data["lead_unit"], only_open=data["open"],
         )
     paginator = Paginator(queries.list_cases(user, filters), 20)
     page = paginator.get_page(request.GET.get("page"))

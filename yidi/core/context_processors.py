@@ -16,6 +16,9 @@ def site(request):
         items.append(("事项查询", reverse("case_list")))
     if can_perform(user.role_set, CaseAction.REGISTER):
         items.append(("登记事项", reverse("case_register")))
+    if user.role_set & {"supervisor", "leader", "dispatcher"}:
+        items.append(("督办清单", reverse("urging_list")))
+        items.append(("超期情况", reverse("overdue")))
     if user.is_staff:
         items.append(("管理后台", reverse("admin:index")))
     matches = [url for _, url in items if request.path == url or (url != "/" and request.path.startswith(url))]

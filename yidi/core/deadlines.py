@@ -57,6 +57,7 @@ class StartEvent(StrEnum):
     SIGNED = "signed"  # 签收 (the mediator/organisation confirmed acceptance)
     ACCEPTED = "accepted"  # 受理
     AGREEMENT_EFFECTIVE = "agreement_effective"  # 调解协议生效
+    CONCLUDED = "concluded"  # 出结果 (agreement, opinion …): verification and return visit start
     CLOSED = "closed"  # 办结
 
 

@@ -80,6 +80,16 @@ ACTION_MATRIX = {
     CaseAction.CLOSE: (CaseStatus.CONCLUDED, {"dispatcher"}),
     CaseAction.REOPEN: (CaseStatus.CLOSED, {"dispatcher", "supervisor"}),
     CaseAction.ARCHIVE: (CaseStatus.CLOSED, {"dispatcher", "registrar"}),
+    CaseAction.ESCALATE: (CaseStatus.IN_PROGRESS, {"handler", "dispatcher"}),
+    CaseAction.REQUEST_TRANSFER: (CaseStatus.IN_PROGRESS, {"handler"}),
+    # Receiving a transfer needs a pending transfer to the user's unit too (checked by the action).
+    CaseAction.ACCEPT_TRANSFER: (CaseStatus.IN_PROGRESS, {"handler", "mediator"}),
+    CaseAction.RECORD_CONSULTATION: (CaseStatus.REGISTERED, {"dispatcher"}),
+    CaseAction.MARK_URGENT: (CaseStatus.REGISTERED, {"dispatcher"}),
+    CaseAction.URGE: (CaseStatus.ASSIGNED, {"supervisor"}),
+    CaseAction.REQUEST_EXTENSION: (CaseStatus.SIGNED, {"handler"}),
+    CaseAction.DECIDE_EXTENSION: (CaseStatus.SIGNED, {"dispatcher"}),
+    CaseAction.PAUSE_DEADLINE: (CaseStatus.SIGNED, {"handler"}),
 }
 
 

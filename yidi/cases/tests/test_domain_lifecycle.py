@@ -2,6 +2,7 @@ import pytest
 
 from yidi.accounts.domain import Role
 from yidi.cases.domain import (
+    SIDE_ACTIONS,
     TRANSITIONS,
     CaseAction,
     CaseDraft,
@@ -18,6 +19,7 @@ from yidi.cases.domain import (
     check_draft,
     check_judicial_confirmation,
     check_outcome,
+    higher_level,
     next_status,
 )
 
@@ -49,6 +51,8 @@ def test_signing_a_matter_that_is_not_assigned_is_illegal_with_a_chinese_message
 def test_every_pair_outside_the_table_is_refused(status, action):
     if (status, action) in TRANSITIONS:
         assert next_status(status, action) == TRANSITIONS[(status, action)]
+    elif status in SIDE_ACTIONS.get(action, ()):
+        assert next_status(status, action) == status
     else:
         with pytest.raises(IllegalTransition):
             next_status(status, action)
@@ -60,6 +64,21 @@ def test_archived_matters_allow_no_action():
 
 def test_a_closed_matter_may_be_reopened_or_archived_only():
     assert sorted(allowed_actions(CaseStatus.CLOSED)) == [CaseAction.ARCHIVE, CaseAction.REOPEN]
+
+
+def test_escalation_sends_the_matter_back_to_the_command_desk():
+    assert next_status(CaseStatus.IN_PROGRESS, CaseAction.ESCALATE) == CaseStatus.ACCEPTED
+
+
+def test_a_transfer_does_not_change_the_status_and_is_refused_before_signing():
+    assert next_status(CaseStatus.IN_PROGRESS, CaseAction.REQUEST_TRANSFER) == CaseStatus.IN_PROGRESS
+    with pytest.raises(IllegalTransition):
+        next_status(CaseStatus.ASSIGNED, CaseAction.REQUEST_TRANSFER)
+
+
+def test_levels_go_up_one_at_a_time():
+    assert [higher_level(x) for x in ("village", "township", "county", "")] == [
+        "township", "county", "county", "township"]
 
 
 def test_only_dispatchers_assign():

@@ -97,7 +97,7 @@ def test_the_detail_page_offers_only_the_actions_this_user_may_take(client, regi
     login(client, dispatcher)
     page = client.get(reverse("case_detail", args=[case.code])).content.decode()
     offered = set(re.findall(r"/actions/([a-z_]+)/", page))
-    assert offered == {"accept", "decline"}
+    assert offered == {"accept", "decline", "mark_urgent", "record_consultation"}
 
 
 def test_an_action_through_the_page_writes_one_event(client, registrar, dispatcher):

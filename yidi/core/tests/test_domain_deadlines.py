@@ -408,7 +408,7 @@ def test_the_shipped_policies_carry_the_statutory_and_local_limits():
     assert limit("hotline_12345_help", Stage.HANDLE) == (3, WD, StartEvent.ASSIGNED, None)
     assert limit("hotline_12345_complaint", Stage.HANDLE) == (13, WD, StartEvent.ASSIGNED, None)
     assert limit("hotline_12345_report", Stage.HANDLE) == (13, WD, StartEvent.ASSIGNED, None)
-    assert limit("hotline_12345", Stage.VERIFY) == (1, WD, StartEvent.CLOSED, 0)
+    assert limit("hotline_12345", Stage.VERIFY) == (1, WD, StartEvent.CONCLUDED, 0)
     assert [stage.stage for stage in policies["general_default"].stages] == [
         Stage.SIGN,
         Stage.HANDLE,

@@ -1,0 +1,91 @@
+"""The deadline sweep: finds matters whose deadline needs attention (the indexed `Case.next_deadline_at`) and
+applies the 督办 ladder to each — warnings, urging, escalation, offering another legal route — as actions.
+
+- Claiming: each batch is selected with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never process
+  the same matter; on SQLite the write transaction (BEGIN IMMEDIATE) serialises workers, and a processed row
+  has moved its `next_deadline_at` on, so the second worker finds nothing.
+- Idempotent: every effect is recorded on its clock (`CaseDeadline.applied`) in the same transaction as the
+  effect, and the pure ladder never returns an applied effect again. Running the sweep twice does nothing more.
+- One failure does not stop the sweep: that matter's `next_deadline_at` is pushed `RETRY_DELAY` forward and
+  the error is logged; the others go on.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+
+from yidi.cases import actions, deadlines
+from yidi.cases.models import Case
+from yidi.core import clock
+from yidi.core.deadlines import Effect, deadline_state
+
+logger = logging.getLogger(__name__)
+RETRY_DELAY = timedelta(minutes=15)
+BATCH_SIZE = 200
+
+
+@dataclass
+class SweepResult:
+    processed: int = 0
+    effects: int = 0
+    failures: int = 0
+
+    def __str__(self) -> str:
+        return f"处理事项 {self.processed} 件，执行督办动作 {self.effects} 项，失败 {self.failures} 件"
+
+
+def process_case(case: Case, *, now: datetime) -> int:
+    """Apply the effects now due on the matter's running clocks; returns how many were applied."""
+    calendar = deadlines.calendar_for(case)
+    applied = 0
+    for deadline in case.deadlines.filter(met_at=None, cancelled_at=None).order_by("id"):
+        if deadline.is_paused:
+            continue
+        effects = deadlines.due_effects(deadline, now=now, calendar=calendar)
+        deadline.state = deadline_state(now, deadline.due_at, deadline.yellow_at, deadline.red_at)
+        deadline.applied = [*deadline.applied, *(rule.effect.value for rule in effects)]
+        deadline.save(update_fields=["state", "applied"])
+        for rule in effects:
+            applied += 1
+            if rule.effect == Effect.ESCALATE:
+                actions.do_escalate_case(case.code, actor=None, reason=rule.reason())
+                return applied  # the escalation ended the matter's clocks
+            actions.do_record_deadline_effect(case, deadline, effect=rule.effect.value, reason=rule.reason())
+    deadlines.refresh_summary(case, now=now)
+    return applied
+
+
+def _claim(now: datetime, size: int) -> list[Case]:
+    queryset = Case.objects.filter(next_deadline_at__lte=now).order_by("next_deadline_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+    return list(queryset.select_related("channel", "primary_type", "lead_unit", "region")[:size])
+
+
+def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepResult:
+    """Process every matter due at `now` (default: the current time), batch by batch."""
+    now = now or clock.now()
+    result = SweepResult()
+    seen: set[int] = set()
+    while True:
+        with transaction.atomic():
+            batch = [case for case in _claim(now, batch_size) if case.pk not in seen]
+            if not batch:
+                return result
+            for case in batch:
+                seen.add(case.pk)
+                try:
+                    with transaction.atomic(), clock.at(now):
+                        result.effects += process_case(case, now=now)
+                    result.processed += 1
+                except Exception:
+                    logger.exception("deadline sweep failed on %s; retrying later", case.code)
+                    Case.objects.filter(pk=case.pk).update(next_deadline_at=now + RETRY_DELAY)
+                    result.failures += 1
+
+
+def count_due(now: datetime) -> int:
+    return Case.objects.filter(next_deadline_at__lte=now).count()
+
