@@ -93,7 +93,11 @@ def denial_reason(user, case, action) -> str | None:
 
     The caller has already fetched `case` through `get_case_for_user`, so it is in read scope.
     """
-    from yidi.cases.domain import ACTION_ROLES, UNIT_BOUND_ACTIONS, UNIT_BOUND_ROLES  # cases sits above accounts
+    from yidi.cases.domain import (  # cases sits above accounts
+        ACTION_ROLES,
+        UNIT_BOUND_ACTIONS,
+        UNIT_BOUND_ROLES,
+    )
 
     acting_roles = user.role_set & ACTION_ROLES[action]
     if not acting_roles:

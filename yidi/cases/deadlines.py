@@ -122,10 +122,7 @@ def on_case_event(case: Case, event: str, *, at: datetime) -> None:
         if deadline.stage in COMPLETED_BY.get(event, ()):
             deadline.met_at = at
             deadline.save(update_fields=["met_at"])
-        elif deadline.stage in CANCELLED_BY.get(event, ()):
-            deadline.cancelled_at = at
-            deadline.save(update_fields=["cancelled_at"])
-        elif event == "reopened" and deadline.stage in RESTARTED_STAGES_ON_REOPEN:
+        elif deadline.stage in CANCELLED_BY.get(event, ()) or (event == "reopened" and deadline.stage in RESTARTED_STAGES_ON_REOPEN):
             deadline.cancelled_at = at
             deadline.save(update_fields=["cancelled_at"])
     policy = policy_for(case)

@@ -182,10 +182,10 @@ def test_two_workers_sweeping_at_once_never_process_a_matter_twice(world):
     import threading
 
     from django.db import connections
-    from yidi.accounts.models import User
-    from yidi.cases.builders import make_user
+
     from yidi.accounts.domain import Role
-    from yidi.accounts.models import Unit
+    from yidi.accounts.models import Unit, User
+    from yidi.cases.builders import make_user
 
     registrar = make_user("registrar", Role.REGISTRAR, unit=Unit.objects.get(code="centre"))
     dispatcher = make_user("dispatcher", Role.DISPATCHER, unit=Unit.objects.get(code="command"))
