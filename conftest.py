@@ -49,12 +49,20 @@ def world(transactional_db):
 
 
 def _reseed_reference_data() -> None:
+    """Put back the rows the data migrations seeded, when a committing test has emptied the tables."""
     import importlib
 
     from django.apps import apps
 
-    for module in ("yidi.core.migrations.0002_seed_taxonomies", "yidi.core.migrations.0004_seed_calendar_and_deadline_rules",
-                   "yidi.cases.migrations.0002_seed_channels", "yidi.accounts.migrations.0002_seed_platform_types"):
+    if apps.get_model("cases", "Channel").objects.exists():
+        return
+    for module in (
+        "yidi.core.migrations.0002_seed_taxonomies",
+        "yidi.core.migrations.0004_seed_calendar_and_deadline_rules",
+        "yidi.cases.migrations.0002_seed_channels",
+        "yidi.accounts.migrations.0002_seed_platform_types",
+        "yidi.routing.migrations.0002_seed_default_rules",
+    ):
         importlib.import_module(module).seed(apps, None)
     importlib.import_module("yidi.cases.migrations.0004_channel_groups_and_court_channels").forwards(apps, None)
 
@@ -118,3 +126,16 @@ def fq_platform(db):
 @pytest.fixture
 def jy_platform(db):
     return _unit("jy-platform")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_caches():
+    """Per-process caches of reference tables must not carry rows from one test's transaction into another."""
+    from yidi.core import worktime
+    from yidi.routing.queries import clear_rule_cache
+
+    worktime.clear_cache()
+    clear_rule_cache()
+    yield
+    worktime.clear_cache()
+    clear_rule_cache()

@@ -50,7 +50,29 @@ def demo(host: str, port: int, threads: int) -> int:
     _call("migrate", "--noinput", "--verbosity", "0")
     _call("load_regions", "--county", DEMO_COUNTY)
     _call("seed_demo", "--commit")
+    _call("sweep_deadlines")
+    _start_demo_sweeper()
     return serve(host, port, threads)
+
+
+def _start_demo_sweeper() -> None:
+    """The demo has no separate worker: sweep deadlines in the server process every minute."""
+    import threading
+
+    def loop(stop=threading.Event()):
+        from django.db import close_old_connections
+
+        from yidi.workflow.jobs import sweep_deadlines
+
+        while not stop.wait(SWEEP_EVERY_SECONDS):
+            try:
+                sweep_deadlines()
+            except Exception as error:
+                print(f"期限巡检失败，稍后重试：{error}", file=sys.stderr, flush=True)
+            finally:
+                close_old_connections()
+
+    threading.Thread(target=loop, name="demo-sweeper", daemon=True).start()
 
 
 SWEEP_EVERY_SECONDS = 60

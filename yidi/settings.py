@@ -10,6 +10,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from yidi.core.crypto import parse_key_ring
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +64,12 @@ if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY and not DEBUG and not env_bool("YID
     )
 # Keyed hashes of personal identifiers (person index look-ups) use their own key.
 PERSONAL_DATA_HASH_KEY = env_secret("YIDI_PERSONAL_DATA_HASH_KEY", SECRET_KEY)
+# Field encryption of ID numbers, phones and addresses (docs/crypto.md).
+FIELD_CIPHER = env("YIDI_FIELD_CIPHER", "aes-gcm")  # or "sm4-gcm" (国密)
+_field_keys = env_secret("YIDI_FIELD_KEYS")
+FIELD_ENCRYPTION_KEYS = parse_key_ring(_field_keys) if _field_keys.strip() else {}  # empty = development key
+if not FIELD_ENCRYPTION_KEYS and not DEBUG and not env_bool("YIDI_ALLOW_INSECURE_KEY"):
+    raise ImproperlyConfigured("YIDI_FIELD_KEYS is not set; see docs/crypto.md")
 
 ALLOWED_HOSTS = [h.strip() for h in env("YIDI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("YIDI_CSRF_TRUSTED_ORIGINS").split(",") if o.strip()]
@@ -83,6 +91,7 @@ INSTALLED_APPS = [
     "yidi.regions",
     "yidi.audit",
     "yidi.accounts",
+    "yidi.routing",
     "yidi.cases",
     "yidi.workflow",
 ]

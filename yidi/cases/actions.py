@@ -7,11 +7,10 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from yidi.accounts import access
-from yidi.accounts.domain import Role
+from yidi.accounts.domain import HANDLING_LEVEL_LABELS, Role
 from yidi.accounts.models import Unit
 from yidi.audit.actions import record
 from yidi.cases import deadlines, domain
@@ -45,6 +44,7 @@ from yidi.cases.models import (
     Person,
     PersonKind,
     RequestStatus,
+    RoutingRecord,
     Transfer,
     Urging,
     UrgingLevel,
@@ -59,16 +59,19 @@ from yidi.core.models import Taxonomy, TaxonomyLabel
 from yidi.core.personal import lookup_hash
 from yidi.regions.domain import is_within
 from yidi.regions.models import Region
+from yidi.routing.queries import suggest_route
 
 SYSTEM_NAME = "系统（期限巡检）"
 
 
 def _add_event(case: Case, action: str, *, actor, from_status: str, reason: str = "", data=None) -> CaseEvent:
-    """One timeline row. `actor` None is the system (the deadline sweep)."""
-    last = CaseEvent.objects.filter(case=case).aggregate(last=Max("seq"))["last"] or 0
+    """One timeline row. `actor` None is the system (the deadline sweep).
+
+    Every action bumps the matter's `version` once and writes one event, so the event's number is the version.
+    """
     return CaseEvent.objects.create(
         case=case,
-        seq=last + 1,
+        seq=case.version,
         action=action,
         from_status=from_status,
         to_status=case.status,
@@ -245,20 +248,45 @@ def _finish(
 ) -> Case:
     case.status = to_status
     case.version += 1  # the row is locked by `_begin`
-    case.save(update_fields=["status", "version", "updated_at", *fields])
     if action in domain.CLOCK_EVENTS:
-        deadlines.on_case_event(case, domain.CLOCK_EVENTS[action], at=clock.now())
+        deadlines.on_case_event(case, domain.CLOCK_EVENTS[action], at=clock.now(), save=False)
+        fields = [*fields, *deadlines.SUMMARY_FIELDS]
+    case.save(update_fields=["status", "version", "updated_at", *fields])
     _add_event(case, action, actor=actor, from_status=from_status, reason=reason, data=data)
     _audit(case, action, actor=actor, fields=["status", *fields], reason=reason, data=data)
     return case
 
 
+LEVEL_RANK = {"village": 0, "township": 1, "county": 2}
+
+
+def _record_route_suggestion(case: Case) -> RoutingRecord:
+    """Route the matter by the rules and keep the decision with the rule that fired and why.
+
+    A matter escalated above the level the rule proposes is left to the dispatcher (the rule cannot know).
+    """
+    suggestion = suggest_route(case)
+    reasons = list(suggestion.reasons) + list(suggestion.problems)
+    lead = suggestion.lead_unit
+    level = suggestion.handling_level or ""
+    if lead is not None and case.handling_level and LEVEL_RANK.get(level, 0) < LEVEL_RANK[case.handling_level]:
+        reasons.append(f"事项已提级至{HANDLING_LEVEL_LABELS[case.handling_level]}，规则建议的层级较低，请调度员指定")
+        lead = None
+    return RoutingRecord.objects.create(
+        case=case, decided_at=clock.now(), rule_code=suggestion.rule_id or "", matched=lead is not None,
+        handling_level=level, lead_unit_code=lead.code if lead else "",
+        co_unit_codes=[unit.code for unit in suggestion.co_units] if lead else [], reasons=reasons,
+    )
+
+
 @transaction.atomic
 def do_accept_case(code: str, *, actor) -> Case:
-    """Accept a registered matter (受理); it waits for assignment."""
+    """Accept a registered matter (受理); the routing rules propose where it goes, and it waits for assignment."""
     case, before, after = _begin(code, CaseAction.ACCEPT, actor=actor)
     case.accepted_at = clock.now()
-    return _finish(case, CaseAction.ACCEPT, actor=actor, from_status=before, to_status=after, fields=["accepted_at"])
+    case = _finish(case, CaseAction.ACCEPT, actor=actor, from_status=before, to_status=after, fields=["accepted_at"])
+    _record_route_suggestion(case)
+    return case
 
 
 @transaction.atomic
@@ -277,10 +305,19 @@ def do_decline_case(code: str, *, actor, reason: str, route_told: str) -> Case:
 @transaction.atomic
 def do_assign_case(
     code: str, *, actor, lead_unit_code: str, co_unit_codes: tuple[str, ...] = (), note: str = "",
-    handling_level: str = "",
+    handling_level: str = "", override_reason: str = "",
 ) -> Case:
-    """Assign (交办) the matter to a lead unit and optional co-units, which must serve its place."""
+    """Assign (交办) the matter to a lead unit and optional co-units, which must serve its place.
+
+    When the routing rules proposed another lead unit, the dispatcher's override needs a reason and is kept.
+    """
     case, before, after = _begin(code, CaseAction.ASSIGN, actor=actor)
+    suggestion = case.routings.filter(is_override=False).order_by("-decided_at", "-id").first()
+    overrides = suggestion is not None and suggestion.matched and suggestion.lead_unit_code != lead_unit_code
+    if overrides and not override_reason.strip():
+        raise InvalidInput(
+            "override_reason", f"所选主办单位与分派规则建议（{_unit_name(suggestion.lead_unit_code)}）不同，请说明调整理由"
+        )
     codes = [lead_unit_code, *[c for c in co_unit_codes if c and c != lead_unit_code]]
     units = {unit.code: unit for unit in Unit.objects.filter(code__in=codes, is_active=True)}
     for index, unit_code in enumerate(codes):
@@ -296,6 +333,12 @@ def do_assign_case(
             case=case, unit=units[unit_code], role=AssignmentRole.LEAD if index == 0 else AssignmentRole.CO,
             assigned_at=now, assigned_by=actor, note=note,
         )
+    if overrides:
+        RoutingRecord.objects.create(
+            case=case, decided_at=now, rule_code=suggestion.rule_code, matched=True, handling_level=handling_level,
+            lead_unit_code=lead_unit_code, co_unit_codes=codes[1:], reasons=[], is_override=True,
+            override_reason=override_reason.strip(), decided_by=actor,
+        )
     case.lead_unit = units[lead_unit_code]
     fields = ["lead_unit"]
     if handling_level:
@@ -306,8 +349,13 @@ def do_assign_case(
         data={
             "lead_unit": lead_unit_code, "co_units": codes[1:], "lead_unit_name": units[lead_unit_code].name,
             "co_unit_names": [units[c].name for c in codes[1:]],
+            "rule": suggestion.rule_code if suggestion else "", "override_reason": override_reason.strip(),
         },
     )
+
+
+def _unit_name(code: str) -> str:
+    return Unit.objects.filter(code=code).values_list("name", flat=True).first() or code
 
 
 def _lead_assignment(case: Case) -> Assignment:
@@ -497,8 +545,7 @@ def do_add_contact(code: str, *, actor, channel_code: str, summary: str, party: 
         case=case, channel=channel, contacted_at=now, person=person, summary=summary.strip(),
         external_ref=external_ref, recorded_by=actor,
     )
-    _add_event(case, "add_contact", actor=actor, from_status=case.status, data={"channel": channel.code})
-    _audit(case, "add_contact", actor=actor, fields=["contacts"])
+    _side_event(case, "add_contact", actor=actor, data={"channel": channel.code}, audit_fields=["contacts"])
     return contact
 
 
@@ -513,8 +560,7 @@ def do_record_visit(code: str, *, actor, place: str, purpose: str = "") -> Visit
         case=case, person=applicant.person if applicant else None, place=place.strip(), unit=actor.unit,
         visited_at=clock.now(), purpose=purpose.strip(), recorded_by=actor,
     )
-    _add_event(case, "record_visit", actor=actor, from_status=case.status, data={"place": visit.place})
-    _audit(case, "record_visit", actor=actor, fields=["visits"])
+    _side_event(case, "record_visit", actor=actor, data={"place": visit.place}, audit_fields=["visits"])
     return visit
 
 
@@ -530,11 +576,8 @@ def do_add_attachment(code: str, *, actor, upload, description: str = "") -> Att
     )
     attachment.file.save(upload.name[-80:], ContentFile(data), save=False)
     attachment.save()
-    _add_event(
-        case, "add_attachment", actor=actor, from_status=case.status,
-        data={"name": attachment.original_name, "sha256": digest},
-    )
-    _audit(case, "add_attachment", actor=actor, fields=["attachments"], data={"sha256": digest})
+    _side_event(case, "add_attachment", actor=actor, data={"name": attachment.original_name, "sha256": digest},
+                audit_fields=["attachments"])
     return attachment
 
 
@@ -605,11 +648,14 @@ def _begin_side(code: str, action: CaseAction, *, actor) -> Case:
     return case
 
 
-def _side_event(case: Case, action: CaseAction, *, actor, fields=(), reason: str = "", data=None) -> None:
+def _side_event(
+    case: Case, action: str, *, actor, fields=(), reason: str = "", data=None, audit_fields=None
+) -> None:
+    """Record an action that keeps the status: bump the version, one timeline event, one audit row."""
     case.version += 1
     case.save(update_fields=["version", "updated_at", *fields])
     _add_event(case, action, actor=actor, from_status=case.status, reason=reason, data=data)
-    _audit(case, action, actor=actor, fields=list(fields), reason=reason, data=data)
+    _audit(case, action, actor=actor, fields=list(audit_fields or fields), reason=reason, data=data)
 
 
 @transaction.atomic

@@ -68,7 +68,8 @@ def advance_case(case: Case, status: CaseStatus, *, dispatcher: User, handler: U
     """Drive a registered matter through the real actions until it reaches `status` (along the main path)."""
     path = [
         (CaseStatus.ACCEPTED, lambda: actions.do_accept_case(case.code, actor=dispatcher)),
-        (CaseStatus.ASSIGNED, lambda: actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code=lead_unit.code)),
+        (CaseStatus.ASSIGNED, lambda: actions.do_assign_case(
+            case.code, actor=dispatcher, lead_unit_code=lead_unit.code, override_reason="由调度员指定")),
         (CaseStatus.SIGNED, lambda: actions.do_sign_case(case.code, actor=handler)),
         (CaseStatus.IN_PROGRESS, lambda: actions.do_start_handling(case.code, actor=handler, mode=mode)),
         (CaseStatus.CONCLUDED, lambda: actions.do_conclude_case(case.code, actor=handler, outcome=outcome)),

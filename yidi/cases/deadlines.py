@@ -115,23 +115,33 @@ def recompute(deadline: CaseDeadline, calendar: WorkingCalendar) -> None:
     deadline.due_at, deadline.yellow_at, deadline.red_at = computed.due_at, computed.yellow_at, computed.red_at
 
 
-def on_case_event(case: Case, event: str, *, at: datetime) -> None:
-    """Complete, cancel and start the matter's clocks for a lifecycle event, then refresh its summary."""
-    running = list(case.deadlines.filter(met_at=None, cancelled_at=None))
-    for deadline in running:
+SUMMARY_FIELDS = ["due_at", "deadline_state", "next_deadline_at", "deadline_policy"]
+
+
+def on_case_event(case: Case, event: str, *, at: datetime, save: bool = True) -> None:
+    """Complete, cancel and start the matter's clocks for a lifecycle event, then refresh its summary.
+
+    With `save=False` the summary fields (`SUMMARY_FIELDS`) are only set on `case`, for the caller's own save.
+    """
+    running = []
+    for deadline in case.deadlines.filter(met_at=None, cancelled_at=None):
         if deadline.stage in COMPLETED_BY.get(event, ()):
             deadline.met_at = at
             deadline.save(update_fields=["met_at"])
-        elif deadline.stage in CANCELLED_BY.get(event, ()) or (event == "reopened" and deadline.stage in RESTARTED_STAGES_ON_REOPEN):
+        elif deadline.stage in CANCELLED_BY.get(event, ()) or (
+            event == "reopened" and deadline.stage in RESTARTED_STAGES_ON_REOPEN
+        ):
             deadline.cancelled_at = at
             deadline.save(update_fields=["cancelled_at"])
+        else:
+            running.append(deadline)
     policy = policy_for(case)
     case.deadline_policy = policy.id if policy else ""
     if policy is not None and event in STARTS:
-        still_running = {d.stage for d in case.deadlines.filter(met_at=None, cancelled_at=None)}
+        running_stages = {d.stage for d in running}
         calendar = calendar_for(case)
         for limit in policy.stages:
-            if limit.start_event not in STARTS[event] or limit.stage in still_running:
+            if limit.start_event not in STARTS[event] or limit.stage in running_stages:
                 continue
             if event == "reopened" and limit.stage not in RESTARTED_STAGES_ON_REOPEN:
                 continue
@@ -142,7 +152,8 @@ def on_case_event(case: Case, event: str, *, at: datetime) -> None:
             recompute(deadline, calendar)
             deadline.state = deadline_state(at, deadline.due_at, deadline.yellow_at, deadline.red_at)
             deadline.save()
-    refresh_summary(case, now=at)
+            running.append(deadline)
+    refresh_summary(case, now=at, running=running, save=save)
 
 
 _STATE_RANK = {"": -1, "green": 0, "yellow": 1, "red": 2, "overdue": 3}
@@ -165,7 +176,9 @@ def due_effects(deadline: CaseDeadline, *, now: datetime, calendar: WorkingCalen
     )
 
 
-def refresh_summary(case: Case, *, now: datetime) -> None:
+def refresh_summary(
+    case: Case, *, now: datetime, running: list[CaseDeadline] | None = None, save: bool = True
+) -> None:
     """The matter's soonest due date, worst state and next sweep instant, from its running clocks.
 
     The next sweep instant is `now` when a clock has effects due that were not applied yet, otherwise the
@@ -174,7 +187,9 @@ def refresh_summary(case: Case, *, now: datetime) -> None:
     calendar = calendar_for(case)
     rules = worktime.escalation_rules()
     due, worst, next_check = None, "", None
-    for deadline in case.deadlines.filter(met_at=None, cancelled_at=None):
+    if running is None:
+        running = list(case.deadlines.filter(met_at=None, cancelled_at=None))
+    for deadline in running:
         if deadline.is_paused:
             continue
         state = deadline_state(now, deadline.due_at, deadline.yellow_at, deadline.red_at)
@@ -190,6 +205,7 @@ def refresh_summary(case: Case, *, now: datetime) -> None:
         if check is not None:
             next_check = check if next_check is None else min(next_check, check)
     case.due_at, case.deadline_state, case.next_deadline_at = due, str(worst), next_check
-    Case.objects.filter(pk=case.pk).update(
-        due_at=due, deadline_state=str(worst), next_deadline_at=next_check, deadline_policy=case.deadline_policy
-    )
+    if save:
+        Case.objects.filter(pk=case.pk).update(
+            due_at=due, deadline_state=str(worst), next_deadline_at=next_check, deadline_policy=case.deadline_policy
+        )

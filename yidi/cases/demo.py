@@ -109,6 +109,7 @@ TYPE_WEIGHTS = {
     "land_expropriation": 2, "medical": 2, "environmental_pollution": 2, "other": 2,
 }
 TYPE_NAMES = dict(MEDIATION_TYPE.labels)
+MEDIATION_KINDS = {UnitKind.VILLAGE_COMMITTEE, UnitKind.MEDIATION_ROOM, UnitKind.PROFESSIONAL_MEDIATION}
 CHANNEL_WEIGHTS = {
     "walk_in": 30, "hotline_12345": 24, "grid_report": 18, "phone": 8, "online": 7, "court_pre_filing": 2, "court_entrusted_ordinary": 1, "court_entrusted_simplified": 1,
     "petition_visit": 3, "petition_letter": 1, "police_110": 2, "department_transfer": 2, "proactive_screening": 1,
@@ -262,16 +263,7 @@ class Seeder:
         self.registrar = User.objects.get(username="registrar")
         self.dispatcher = User.objects.get(username="dispatcher")
         self.staff: dict[str, User] = {}
-        self.responsible = self._responsibility_map()
-
-    def _responsibility_map(self) -> dict[str, str]:
-        from yidi.accounts.models import Responsibility
-
-        mapping: dict[str, str] = {}
-        for item in Responsibility.objects.select_related("unit", "dispute_type").order_by("id"):
-            if item.unit.kind == UnitKind.PROFESSIONAL_MEDIATION or item.dispute_type.code not in mapping:
-                mapping[item.dispute_type.code] = item.unit.code
-        return mapping
+        self.unit_kinds = dict(Unit.objects.values_list("code", "kind"))
 
     def _staff(self, unit_code: str, role: Role) -> User:
         key = f"{role}:{unit_code}"
@@ -337,7 +329,7 @@ class Seeder:
         )
         with clock.at(registered_at):
             case = actions.do_register_case(draft, actor=reporter)
-        self._advance(case, registered_at, village, township, dispute_type, complexity)
+        self._advance(case, registered_at, township)
 
     def _target(self, age_days: int) -> CaseStatus:
         rng = self.rng
@@ -355,14 +347,15 @@ class Seeder:
         return rng.choices([CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.SIGNED,
                             CaseStatus.IN_PROGRESS], weights=[20, 20, 25, 15, 20])[0]
 
-    def _lead_unit(self, village: Region, township: Region, dispute_type: str, complexity: str) -> tuple[str, str]:
-        if complexity == Complexity.SIMPLE and village.level == "village":
-            return f"{village.code}-committee", "village"
-        if complexity == Complexity.COMPLEX or dispute_type not in self.responsible:
-            return f"{township.code}-platform-comprehensive_governance", "township"
-        return self.responsible[dispute_type], "county"
+    def _lead_unit(self, case: Case, township: Region) -> tuple[str, str, str]:
+        """(lead unit code, handling level, override reason): the routing rules' proposal, which the demo's
+        dispatcher follows; a matter no rule places goes to its township's platform, with the reason."""
+        proposal = case.routings.filter(is_override=False).order_by("-decided_at", "-id").first()
+        if proposal is not None and proposal.matched:
+            return proposal.lead_unit_code, proposal.handling_level, ""
+        return f"{township.code}-platform-comprehensive_governance", "township", "无匹配规则，由属地乡镇办理"
 
-    def _advance(self, case: Case, registered_at: datetime, village, township, dispute_type, complexity) -> None:
+    def _advance(self, case: Case, registered_at: datetime, township: Region) -> None:
         rng = self.rng
         now = datetime.combine(self.until, time(18, 0), tzinfo=ZONE)
         target = self._target((now - registered_at).days)
@@ -389,12 +382,12 @@ class Seeder:
         act(lambda: actions.do_accept_case(code, actor=self.registrar))
         if target == CaseStatus.ACCEPTED:
             return
-        lead_code, level = self._lead_unit(village, township, dispute_type, complexity)
-        handler_role = Role.MEDIATOR if lead_code.endswith("-committee") or lead_code.startswith("room-") or (
-            Unit.objects.filter(code=lead_code, kind=UnitKind.PROFESSIONAL_MEDIATION).exists()) else Role.HANDLER
+        lead_code, level, override = self._lead_unit(case, township)
+        handler_role = Role.MEDIATOR if self.unit_kinds[lead_code] in MEDIATION_KINDS else Role.HANDLER
         handler = self._staff(lead_code, handler_role)
         act(lambda: actions.do_assign_case(code, actor=self.dispatcher, lead_unit_code=lead_code,
-                                           handling_level=level, note="请依职责办理"), hours=(0.5, 20))
+                                           handling_level=level, note="请依职责办理", override_reason=override),
+            hours=(0.5, 20))
         if target == CaseStatus.ASSIGNED:
             return
         if target == CaseStatus.RETURNED:

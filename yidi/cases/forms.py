@@ -236,11 +236,20 @@ class AssignForm(CaseActionForm):
         label="处置层级", required=False, choices=_choices(HANDLING_LEVEL_LABELS, blank="不变")
     )
     note = forms.CharField(label="交办意见", required=False, max_length=300, widget=REASON_WIDGET)
+    override_reason = forms.CharField(
+        label="调整理由", required=False, max_length=500, help_text="主办单位与分派规则建议不同时必填"
+    )
 
     def setup(self, case) -> None:
         choices = units_serving(case.region_id)
         self.fields["lead_unit"].choices = [("", "请选择"), *choices]
         self.fields["co_units"].choices = choices
+        suggestion = case.routings.filter(is_override=False).order_by("-decided_at", "-id").first()
+        self.suggestion = suggestion
+        if suggestion is not None and suggestion.matched:
+            self.fields["lead_unit"].initial = suggestion.lead_unit_code
+            self.fields["co_units"].initial = suggestion.co_unit_codes
+            self.fields["handling_level"].initial = suggestion.handling_level
 
 
 class StartHandlingForm(CaseActionForm):

@@ -327,6 +327,7 @@ _DATA_LABELS = {
     "route": ("分流去向", DIVERSION_ROUTE_LABELS),
     "outcome": ("办理结果", OUTCOME_LABELS),
     "evaluation": ("评价", EVALUATION_LABELS),
+    "override_reason": ("调整理由", None),
     "place": ("地点", None),
     "name": ("文件", None),
 }

@@ -10,7 +10,8 @@ from django.utils import timezone
 from yidi.accounts.access import visible_cases
 from yidi.accounts.domain import Role
 from yidi.cases.domain import OPEN_STATUSES, CaseStatus
-from yidi.cases.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentRole, Case, CaseEvent
+from yidi.accounts.models import Unit
+from yidi.cases.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentRole, Case, CaseEvent, RoutingRecord
 from yidi.regions.domain import code_range
 
 LIST_RELATED = ("region", "region__parent", "channel", "primary_type", "lead_unit")
@@ -174,3 +175,28 @@ def get_case_detail(case: Case) -> CaseDetail:
         events=list(CaseEvent.objects.filter(case=case).select_related("actor_unit").order_by("seq")),
         labels=list(case.labels.select_related("taxonomy", "label").order_by("taxonomy_id")),
     )
+
+
+def latest_route_suggestion(case: Case) -> RoutingRecord | None:
+    """The routing rules' latest proposal for the matter, with `lead_unit_name` set for display."""
+    record = case.routings.filter(is_override=False).order_by("-decided_at", "-id").first()
+    if record is not None:
+        record.lead_unit_name = (
+            Unit.objects.filter(code=record.lead_unit_code).values_list("name", flat=True).first() or ""
+        )
+    return record
+
+
+def attach_route_suggestions(cases) -> None:
+    """Set `route` (latest proposal, with `lead_unit_name`) on each matter of a page, in two queries."""
+    cases = list(cases)
+    latest: dict[int, RoutingRecord] = {}
+    for record in RoutingRecord.objects.filter(case__in=cases, is_override=False).order_by("decided_at", "id"):
+        latest[record.case_id] = record
+    names = dict(
+        Unit.objects.filter(code__in={r.lead_unit_code for r in latest.values()}).values_list("code", "name")
+    )
+    for case in cases:
+        case.route = latest.get(case.pk)
+        if case.route is not None:
+            case.route.lead_unit_name = names.get(case.route.lead_unit_code, "")

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yidi.accounts import access
@@ -24,6 +25,7 @@ from yidi.cases.domain import (
     can_perform,
 )
 from yidi.cases.models import Attachment
+from yidi.core import worktime
 from yidi.core.masking import mask
 
 
@@ -45,7 +47,7 @@ ACTION_SPECS: dict[CaseAction, ActionSpec] = {
         forms.AssignForm,
         lambda c, u, d: actions.do_assign_case(
             c, actor=u, lead_unit_code=d["lead_unit"], co_unit_codes=tuple(d["co_units"]), note=d["note"],
-            handling_level=d["handling_level"],
+            handling_level=d["handling_level"], override_reason=d["override_reason"],
         ),
         "primary",
     ),
@@ -179,8 +181,12 @@ def workbench(request: HttpRequest) -> HttpResponse:
         }
         for queue in queries.queues_for(user)
     ]
+    calendar_warning = None
+    if user.role_set & {"dispatcher", "leader", "system_admin"}:
+        calendar_warning = worktime.coverage_warning(timezone.localdate())
     return render(request, "cases/workbench.html", {
         "sections": sections,
+        "calendar_warning": calendar_warning,
         "can_register": can_perform(user.role_set, CaseAction.REGISTER),
         "can_read": access.can_read_cases(user),
     })
@@ -202,6 +208,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         )
     paginator = Paginator(queries.list_cases(user, filters), 20)
     page = paginator.get_page(request.GET.get("page"))
+    if filters.queue == "to_assign":
+        queries.attach_route_suggestions(page.object_list)
     querystring = request.GET.copy()
     querystring.pop("page", None)
     return render(request, "cases/list.html", {
@@ -209,6 +217,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "page_obj": page,
         "querystring": querystring.urlencode(),
         "queue": queries.QUEUE_BY_CODE.get(filters.queue),
+        "show_route": filters.queue == "to_assign",
         "status_choices": form.fields["status"].choices,
         "more_filters_open": any(request.GET.get(name) for name in (
             "primary_type", "channel", "request_type", "registered_from", "registered_to")),
@@ -278,6 +287,7 @@ def _detail_context(request, case, *, failed_action=None, failed_form=None) -> d
     ]
     return {
         "case": case, "detail": detail, "parties": parties, "action_panels": action_panels,
+        "route": queries.latest_route_suggestion(case),
         "can_add": access.can_read_cases(user) and not user.role_set.isdisjoint(
             {"registrar", "dispatcher", "handler", "mediator", "grid_worker"}
         ),

@@ -1,11 +1,13 @@
 """The working calendar, time-limit policies and 督办 ladder as the database holds them, built into the pure
 objects of `yidi.core.calendar` and `yidi.core.deadlines`.
 
-They are read on every deadline computation, so they are cached per process and rebuilt when the tables
-change: each lookup costs one small query (row count and latest change), and admin saves clear the cache.
+They are read on every deadline computation, so they are cached per process: a lookup asks the database
+whether the table changed (row count and latest change) at most every `RECHECK_SECONDS`, and admin saves
+clear the cache at once.
 """
 
 from datetime import date
+import time
 from threading import Lock
 
 from django.db.models import Count, Max
@@ -15,7 +17,10 @@ from yidi.core.deadlines import DeadlinePolicy, EscalationRule, escalation_rule_
 from yidi.core.models import DeadlinePolicyRecord, EscalationRuleRecord, WorkCalendarDay
 
 _lock = Lock()
-_cache: dict[str, tuple[object, object]] = {}
+_cache: dict[str, tuple[object, object, float]] = {}
+# How long a process trusts its cached copy before asking the database whether the table changed. Saves in the
+# admin clear the cache of their own process at once; other processes see the change within this time.
+RECHECK_SECONDS = 5.0
 
 
 def clear_cache() -> None:
@@ -23,19 +28,24 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _cached(key: str, version, build):
+def _cached(key: str, version_of, build):
+    now = time.monotonic()
     with _lock:
         hit = _cache.get(key)
-    if hit is not None and hit[0] == version:
+    if hit is not None and now - hit[2] < RECHECK_SECONDS:
         return hit[1]
-    value = build()
+    version = version_of()
+    if hit is not None and hit[0] == version:
+        value = hit[1]
+    else:
+        value = build()
     with _lock:
-        _cache[key] = (version, value)
+        _cache[key] = (version, value, now)
     return value
 
 
 def _calendar_version():
-    return tuple(WorkCalendarDay.objects.aggregate(n=Count("id"), last=Max("id"), day=Max("day")).values())
+    return tuple(WorkCalendarDay.objects.aggregate(n=Count("id"), changed=Max("updated_at")).values())
 
 
 def _build_calendar(unit_code: str) -> WorkingCalendar:
@@ -57,7 +67,7 @@ def _build_calendar(unit_code: str) -> WorkingCalendar:
 
 def calendar(unit_code: str = "") -> WorkingCalendar:
     """The national calendar, or a unit's calendar with its own overrides (特色日历)."""
-    return _cached(f"calendar:{unit_code}", _calendar_version(), lambda: _build_calendar(unit_code))
+    return _cached(f"calendar:{unit_code}", _calendar_version, lambda: _build_calendar(unit_code))
 
 
 def coverage_warning(today: date) -> str | None:
@@ -76,7 +86,7 @@ def policies() -> list[DeadlinePolicy]:
             result.append(policy_record_to_domain(record))
         return result
 
-    return _cached("policies", _version(DeadlinePolicyRecord), build)
+    return _cached("policies", lambda: _version(DeadlinePolicyRecord), build)
 
 
 def policy_record_to_domain(record: DeadlinePolicyRecord) -> DeadlinePolicy:
@@ -104,4 +114,4 @@ def escalation_rules() -> list[EscalationRule]:
             for r in EscalationRuleRecord.objects.filter(is_active=True).order_by("code")
         ]
 
-    return _cached("escalation_rules", _version(EscalationRuleRecord), build)
+    return _cached("escalation_rules", lambda: _version(EscalationRuleRecord), build)

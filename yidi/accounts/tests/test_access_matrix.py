@@ -27,7 +27,7 @@ def cases(people, fq_platform):
     # so assign to the county-level department instead and check the assignment grants access)
     assigned = make_case(registrar, primary_type_code="contract")
     actions.do_accept_case(assigned.code, actor=dispatcher)
-    actions.do_assign_case(assigned.code, actor=dispatcher, lead_unit_code="hrss")
+    actions.do_assign_case(assigned.code, actor=dispatcher, lead_unit_code="hrss", override_reason="由调度员指定")
     return {"fengqiao": fengqiao, "jiyang": jiyang, "labour": labour, "assigned": assigned}
 
 

@@ -105,7 +105,7 @@ def test_assigning_creates_lead_and_co_assignments(registrar, dispatcher, fq_pla
     case = actions.do_accept_case(make_case(registrar).code, actor=dispatcher)
     counter = Counter()
     case = actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code="fq-platform",
-                                  co_unit_codes=("fy-committee",), note="请枫桥镇牵头调处", handling_level="township")
+                                  co_unit_codes=("fy-committee",), note="请枫桥镇牵头调处", handling_level="township", override_reason="由调度员指定")
     assert case.status == CaseStatus.ASSIGNED and case.lead_unit == fq_platform and case.handling_level == "township"
     assert list(case.assignments.values_list("unit__code", "role", "status")) == [
         ("fq-platform", "lead", "pending"), ("fy-committee", "co", "pending")]
@@ -116,7 +116,7 @@ def test_assigning_to_a_unit_of_another_township_is_refused_and_changes_nothing(
     case = actions.do_accept_case(make_case(registrar).code, actor=dispatcher)
     before = snapshot(case)
     with pytest.raises(InvalidInput) as error:
-        actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code="jy-platform")
+        actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code="jy-platform", override_reason="由调度员指定")
     assert str(error.value) == "“暨阳街道综治工作平台”不负责“枫源村”，不能交办"
     assert snapshot(case) == before
 

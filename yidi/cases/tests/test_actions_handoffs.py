@@ -108,3 +108,37 @@ def test_a_supervisor_urges_the_lead_unit(in_progress, supervisor):
 def test_a_handler_of_another_township_cannot_urge_or_see(in_progress, outsider):
     with pytest.raises(CaseNotFound):
         actions.do_urge_case(in_progress.code, actor=outsider, level="red", reason="x")
+
+
+def test_accepting_records_the_routing_rules_proposal_with_the_rule_and_why(registrar, dispatcher):
+    case = actions.do_accept_case(make_case(registrar).code, actor=dispatcher)
+    route = case.routings.get()
+    assert (route.matched, route.rule_code, route.lead_unit_code, route.handling_level) == (
+        True, "simple_to_village", "fy-committee", "village")
+    assert route.reasons and not route.is_override
+
+
+def test_assigning_elsewhere_than_the_rules_propose_needs_a_reason_that_is_kept(registrar, dispatcher):
+    case = actions.do_accept_case(make_case(registrar).code, actor=dispatcher)
+    before = snapshot(case)
+    with pytest.raises(InvalidInput, match="与分派规则建议（枫源村人民调解委员会）不同，请说明调整理由"):
+        actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code="fq-platform")
+    assert snapshot(case) == before
+    actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code="fq-platform", override_reason="双方矛盾激烈")
+    override = case.routings.get(is_override=True)
+    assert (override.lead_unit_code, override.override_reason, override.decided_by) == (
+        "fq-platform", "双方矛盾激烈", dispatcher)
+
+
+def test_following_the_proposal_needs_no_reason(registrar, dispatcher):
+    case = actions.do_accept_case(make_case(registrar).code, actor=dispatcher)
+    case = actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code="fy-committee")
+    assert case.lead_unit.code == "fy-committee" and not case.routings.filter(is_override=True).exists()
+
+
+def test_a_matter_no_rule_matches_waits_in_the_queue_marked_as_such(registrar, dispatcher, client):
+    case = actions.do_accept_case(make_case(registrar, complexity="").code, actor=dispatcher)
+    assert case.routings.get().matched is False
+    client.force_login(dispatcher)
+    page = client.get("/cases/", {"queue": "to_assign"}).content.decode()
+    assert case.code in page and "无匹配规则" in page

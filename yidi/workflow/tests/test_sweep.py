@@ -25,7 +25,7 @@ def register_and_assign(registrar, dispatcher, when: datetime, **overrides) -> C
         case = make_case(registrar, **overrides)
         actions.do_accept_case(case.code, actor=dispatcher)
         return actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code="fq-platform",
-                                      handling_level="township")
+                                      handling_level="township", override_reason="由调度员指定")
 
 
 def running(case: Case, stage: str) -> CaseDeadline:
