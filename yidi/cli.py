@@ -59,7 +59,9 @@ def _start_demo_sweeper() -> None:
     """The demo has no separate worker: sweep deadlines in the server process every minute."""
     import threading
 
-    def loop(stop=threading.Event()):
+    stop = threading.Event()
+
+    def loop():
         from django.db import close_old_connections
 
         from yidi.workflow.jobs import sweep_deadlines

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from yidi.accounts.access import visible_cases
 from yidi.accounts.domain import Role
-from yidi.cases.domain import OPEN_STATUSES, CaseStatus
 from yidi.accounts.models import Unit
+from yidi.cases.domain import OPEN_STATUSES, CaseStatus
 from yidi.cases.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentRole, Case, CaseEvent, RoutingRecord
 from yidi.regions.domain import code_range
 

@@ -55,7 +55,8 @@ class WorkCalendarDayAdmin(admin.ModelAdmin):
 class DeadlinePolicyForm(forms.ModelForm):
     class Meta:
         model = DeadlinePolicyRecord
-        fields = "__all__"
+        fields = ["code", "name", "channel_group", "request_type", "level", "dispute_type", "stages", "diversion",
+                  "basis", "is_active"]
 
     def clean(self):
         data = super().clean()

@@ -6,8 +6,8 @@ whether the table changed (row count and latest change) at most every `RECHECK_S
 clear the cache at once.
 """
 
-from datetime import date
 import time
+from datetime import date
 from threading import Lock
 
 from django.db.models import Count, Max
@@ -35,10 +35,7 @@ def _cached(key: str, version_of, build):
     if hit is not None and now - hit[2] < RECHECK_SECONDS:
         return hit[1]
     version = version_of()
-    if hit is not None and hit[0] == version:
-        value = hit[1]
-    else:
-        value = build()
+    value = hit[1] if hit is not None and hit[0] == version else build()
     with _lock:
         _cache[key] = (version, value, now)
     return value
