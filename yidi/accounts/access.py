@@ -70,16 +70,17 @@ def visible_cases(user) -> QuerySet:
     return _case_model().objects.filter(case_scope(user))
 
 
+ACTION_RELATED = ("region", "channel", "primary_type", "lead_unit")
 DETAIL_RELATED = ("region", "region__parent", "channel", "primary_type", "lead_unit", "registering_unit", "registered_by")
 
 
 def get_case_for_user(user, code: str, *, for_update: bool = False):
     """The matter with this code if `user` may read it; otherwise `CaseNotFound` (404).
 
-    `for_update` locks the row for an action and loads only the region, which actions' messages name.
+    `for_update` locks the matter's row (only that row) for an action, with what actions read beside it.
     """
     if for_update:
-        queryset = visible_cases(user).select_related("region").select_for_update(of=("self",))
+        queryset = visible_cases(user).select_related(*ACTION_RELATED).select_for_update(of=("self",))
     else:
         queryset = visible_cases(user).select_related(*DETAIL_RELATED)
     try:
