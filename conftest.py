@@ -44,27 +44,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def world(transactional_db):
     """For tests that commit (`transaction=True`): the world is rebuilt, since those tests empty the tables."""
-    _reseed_reference_data()
+    from yidi.cases.demo import reseed_reference_data
+
+    reseed_reference_data()
     build_world()
-
-
-def _reseed_reference_data() -> None:
-    """Put back the rows the data migrations seeded, when a committing test has emptied the tables."""
-    import importlib
-
-    from django.apps import apps
-
-    if apps.get_model("cases", "Channel").objects.exists():
-        return
-    for module in (
-        "yidi.core.migrations.0002_seed_taxonomies",
-        "yidi.core.migrations.0004_seed_calendar_and_deadline_rules",
-        "yidi.cases.migrations.0002_seed_channels",
-        "yidi.accounts.migrations.0002_seed_platform_types",
-        "yidi.routing.migrations.0002_seed_default_rules",
-    ):
-        importlib.import_module(module).seed(apps, None)
-    importlib.import_module("yidi.cases.migrations.0004_channel_groups_and_court_channels").forwards(apps, None)
 
 
 def _unit(code):

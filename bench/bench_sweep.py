@@ -31,10 +31,17 @@ def _template_case():
     from yidi.regions.loader import load_county
 
     load_county("330681")
-    centre = make_unit("centre", kind=UnitKind.CENTRE, region_code="330681", name="诸暨市社会矛盾纠纷调处化解中心")
+    centre = make_unit(
+        "centre", kind=UnitKind.CENTRE, region_code="330681", name="诸暨市社会矛盾纠纷调处化解中心"
+    )
     command = make_unit("command", kind=UnitKind.COMMAND_DESK, region_code="330681", name="指挥调度室")
-    platform = make_unit("fq-platform", kind=UnitKind.TOWNSHIP_PLATFORM, region_code="330681109",
-                         name="枫桥镇综治工作平台", platform_type_code="comprehensive_governance")
+    platform = make_unit(
+        "fq-platform",
+        kind=UnitKind.TOWNSHIP_PLATFORM,
+        region_code="330681109",
+        name="枫桥镇综治工作平台",
+        platform_type_code="comprehensive_governance",
+    )
     registrar = make_user("registrar", Role.REGISTRAR, unit=centre)
     dispatcher = make_user("dispatcher", Role.DISPATCHER, unit=command)
     handler = make_user("handler", Role.HANDLER, unit=platform)
@@ -51,7 +58,9 @@ def _clone(template, *, count: int, due: int, prefix: str, now) -> None:
 
     from yidi.cases.models import Case
 
-    columns = [f.column for f in Case._meta.concrete_fields if f.column not in ("id", "code", "next_deadline_at")]
+    columns = [
+        f.column for f in Case._meta.concrete_fields if f.column not in ("id", "code", "next_deadline_at")
+    ]
     past, future = now - timedelta(days=1), now + timedelta(days=30)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -86,8 +95,11 @@ def run(vendor: str = "sqlite") -> list[dict]:
 
     def plain_update():
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("UPDATE cases_case SET next_deadline_at = next_deadline_at WHERE next_deadline_at <= %s",
-                           [now])
+            cursor.execute(
+                "UPDATE cases_case SET next_deadline_at = next_deadline_at WHERE next_deadline_at <= %s",
+                [now],
+            )
+
     floor_seconds = median_seconds(plain_update, repeat=3)
 
     started = time.perf_counter()
@@ -101,11 +113,25 @@ def run(vendor: str = "sqlite") -> list[dict]:
     total = Case.objects.count()
     idle_seconds = median_seconds(lambda: sweep_deadlines(now=now), repeat=20)
     return [
-        figure(f"sweep: due items/s ({DUE:,} due of {OPEN:,} open, {vendor})", DUE / busy_seconds, "items/s",
-               floor=DUE / floor_seconds, target="≥ 2,000"),
-        figure(f"sweep: effects written ({result.effects:,}) per second", result.effects / busy_seconds, "effects/s"),
-        figure(f"idle sweep at {total:,} matters ({vendor}), median of 20", idle_seconds * 1000, "ms",
-               target="≤ 20 ms", higher_is_better=False),
+        figure(
+            f"sweep: due items/s ({DUE:,} due of {OPEN:,} open, {vendor})",
+            DUE / busy_seconds,
+            "items/s",
+            floor=DUE / floor_seconds,
+            target="≥ 2,000",
+        ),
+        figure(
+            f"sweep: effects written ({result.effects:,}) per second",
+            result.effects / busy_seconds,
+            "effects/s",
+        ),
+        figure(
+            f"idle sweep at {total:,} matters ({vendor}), median of 20",
+            idle_seconds * 1000,
+            "ms",
+            target="≤ 20 ms",
+            higher_is_better=False,
+        ),
     ]
 
 

@@ -27,13 +27,17 @@ def setup_django(vendor: str = "sqlite") -> None:
     if _ready == vendor:
         return
     if _ready is not None:
-        raise RuntimeError("one database vendor per process: run the PostgreSQL benchmarks in their own process")
+        raise RuntimeError(
+            "one database vendor per process: run the PostgreSQL benchmarks in their own process"
+        )
     os.environ["YIDI_ALLOW_INSECURE_KEY"] = "1"
     os.environ["DJANGO_SETTINGS_MODULE"] = "yidi.settings"
     if vendor == "postgres":
         import psycopg
 
-        with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        with psycopg.connect(
+            POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
+        ) as conn:
             conn.execute("DROP DATABASE IF EXISTS yidi_bench WITH (FORCE)")
             conn.execute("CREATE DATABASE yidi_bench")
         os.environ["DATABASE_URL"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/yidi_bench"
@@ -60,8 +64,15 @@ def median_seconds(work: Callable[[], object], *, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
-def figure(name: str, value: float, unit: str, *, floor: float | None = None, target: str = "",
-           higher_is_better: bool = True) -> dict:
+def figure(
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    floor: float | None = None,
+    target: str = "",
+    higher_is_better: bool = True,
+) -> dict:
     """One row of the benchmark table; `ratio` compares the value with its floor measured in the same run."""
     ratio = None
     if floor:
@@ -74,4 +85,6 @@ def print_table(rows: list[dict]) -> None:
     for row in rows:
         floor = f"{row['floor']:,.1f}" if row.get("floor") else "—"
         ratio = f"{row['ratio']:.2f}" if row.get("ratio") else "—"
-        print(f"{row['figure']:<58} {row['value']:>14,.1f} {row['unit']:<14} {floor:>12} {ratio:>7}  {row['target']}")
+        print(
+            f"{row['figure']:<58} {row['value']:>14,.1f} {row['unit']:<14} {floor:>12} {ratio:>7}  {row['target']}"
+        )

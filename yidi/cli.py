@@ -80,34 +80,46 @@ def _start_demo_sweeper() -> None:
 SWEEP_EVERY_SECONDS = 60
 
 
-def _schedule_sweeps(stop) -> None:
-    """Enqueue the deadline sweep every minute unless one is already waiting (the sweep is idempotent)."""
+def _periodic_tasks():
+    """(task, every how many seconds): the deadline sweep each minute, an audit checkpoint every ten minutes,
+    a full audit-chain verification each day."""
+    from yidi.audit.tasks import verify_chain_task, write_checkpoint_task
+    from yidi.workflow.tasks import sweep_deadlines_task
+
+    return [(sweep_deadlines_task, SWEEP_EVERY_SECONDS), (write_checkpoint_task, 600), (verify_chain_task, 86400)]
+
+
+def _schedule(stop) -> None:
+    """Enqueue each periodic task when it is due, unless one is already waiting (every task is idempotent)."""
+    import time
+
     from django.db import close_old_connections
     from django_tasks_db.models import DBTaskResult
 
-    from yidi.workflow.tasks import sweep_deadlines_task
-
-    path = sweep_deadlines_task.module_path
-    while not stop.wait(SWEEP_EVERY_SECONDS):
-        try:
-            if not DBTaskResult.objects.filter(task_path=path, status__in=["READY", "RUNNING"]).exists():
-                sweep_deadlines_task.enqueue()
-        except Exception as error:  # the database may be restarting: try again next minute
-            print(f"期限巡检排程失败，稍后重试：{error}", file=sys.stderr, flush=True)
-        finally:
-            close_old_connections()
+    schedule = [(task, every, 0.0) for task, every in _periodic_tasks()]
+    while not stop.wait(5):
+        now = time.monotonic()
+        for index, (task, every, last) in enumerate(schedule):
+            if now - last < every:
+                continue
+            try:
+                waiting = DBTaskResult.objects.filter(task_path=task.module_path, status__in=["READY", "RUNNING"])
+                if not waiting.exists():
+                    task.enqueue()
+                schedule[index] = (task, every, now)
+            except Exception as error:  # the database may be restarting: try again at the next tick
+                print(f"后台任务排程失败，稍后重试：{error}", file=sys.stderr, flush=True)
+            finally:
+                close_old_connections()
 
 
 def worker() -> int:
-    """Run background tasks, and enqueue the deadline sweep every minute."""
+    """Run background tasks, and enqueue the periodic ones when they are due."""
     import threading
 
     _setup_django()
-    from yidi.workflow.tasks import sweep_deadlines_task
-
-    sweep_deadlines_task.enqueue()
     stop = threading.Event()
-    scheduler = threading.Thread(target=_schedule_sweeps, args=(stop,), name="sweep-scheduler", daemon=True)
+    scheduler = threading.Thread(target=_schedule, args=(stop,), name="scheduler", daemon=True)
     scheduler.start()
     try:
         _call("db_worker")
@@ -116,10 +128,44 @@ def worker() -> int:
     return 0
 
 
+def audit(argv: list[str]) -> int:
+    """`yidi audit verify [--from SEQ] [--to SEQ]` and `yidi audit checkpoint`."""
+    parser = argparse.ArgumentParser(prog="yidi audit", description="审计日志：校验哈希链、写入检查点")
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify", help="校验审计日志链；完好时退出码为 0，否则指出第一条有问题的记录")
+    verify.add_argument("--from", dest="from_seq", type=int, default=None)
+    verify.add_argument("--to", dest="to_seq", type=int, default=None)
+    commands.add_parser("checkpoint", help="把当前链尾签名写入数据库之外的检查点文件")
+    args = parser.parse_args(argv)
+    _setup_django()
+    from django.core.management import CommandError
+
+    try:
+        if args.command == "verify":
+            _call("audit_verify", *_seq_options(args))
+        else:
+            _call("audit_checkpoint")
+    except CommandError as error:
+        print(error, file=sys.stderr)
+        return getattr(error, "returncode", 1) or 1
+    return 0
+
+
+def _seq_options(args) -> list[str]:
+    options = []
+    if args.from_seq is not None:
+        options += ["--from", str(args.from_seq)]
+    if args.to_seq is not None:
+        options += ["--to", str(args.to_seq)]
+    return options
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "manage":
         return manage(argv[1:])
+    if argv and argv[0] == "audit":
+        return audit(argv[1:])
     if argv and argv[0] == "triage":
         from yidi.triage.cli import main as triage_main
 
@@ -134,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="运行后台任务（期限巡检等）")
     commands.add_parser("manage", help="Django 管理命令，如 yidi manage create_user …")
     commands.add_parser("triage", help="分类分级模型：train / evaluate / analyse / install")
+    commands.add_parser("audit", help="审计日志：verify（校验）/ checkpoint（写检查点）")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.host, args.port, args.threads)

@@ -64,6 +64,10 @@ if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY and not DEBUG and not env_bool("YID
     )
 # Keyed hashes of personal identifiers (person index look-ups) use their own key.
 PERSONAL_DATA_HASH_KEY = env_secret("YIDI_PERSONAL_DATA_HASH_KEY", SECRET_KEY)
+# The audit log's hash chain and its checkpoints outside the database (docs/security.md).
+AUDIT_HMAC_KEY = env_secret("YIDI_AUDIT_KEY", SECRET_KEY)
+AUDIT_HMAC_RETIRED_KEYS = env_secret("YIDI_AUDIT_RETIRED_KEYS").split()  # earlier secrets; _FILE: one per line
+AUDIT_CHECKPOINT_DIR = Path(env("YIDI_AUDIT_CHECKPOINT_DIR", str(DATA_DIR / "audit-checkpoints")))
 # Field encryption of ID numbers, phones and addresses (docs/crypto.md).
 FIELD_CIPHER = env("YIDI_FIELD_CIPHER", "aes-gcm")  # or "sm4-gcm" (国密)
 _field_keys = env_secret("YIDI_FIELD_KEYS")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("yidi.accounts.urls")),
     path("supervision/", include("yidi.workflow.urls")),
+    path("audit/", include("yidi.audit.urls")),
     path("", include("yidi.cases.urls")),
 ]
 

@@ -39,7 +39,7 @@ class PlatformType(models.Model):
 class Unit(models.Model):
     """An organisation (组织): the centre, a department, a township platform, a village committee, a court …"""
 
-    code = models.SlugField("单位代码", max_length=40, unique=True)
+    code = models.SlugField("单位代码", max_length=60, unique=True)
     name = models.CharField("名称", max_length=80)
     kind = models.CharField("类型", max_length=30, choices=_choices(UNIT_KIND_LABELS))
     region = models.ForeignKey(

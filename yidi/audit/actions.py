@@ -1,12 +1,152 @@
-"""Writing the audit log. Every action calls `record` inside its own transaction, so a failed audit
-write rolls the business change back with it."""
+"""Writing the audit log, anchoring it outside the database and verifying it.
 
+Every action calls `record` inside its own transaction, so a failed audit write rolls the business change
+back with it. `record` appends to the hash chain (`audit.domain`) under a lock on the single
+`AuditChainHead` row, so two writers can never fork the chain.
+
+Settings (all optional):
+- `AUDIT_HMAC_KEY`: the secret that seals new rows and signs checkpoints (default `SECRET_KEY`).
+- `AUDIT_HMAC_RETIRED_KEYS`: earlier secrets, kept so the rows and checkpoints they sealed still verify.
+- `AUDIT_CHECKPOINT_DIR`: where checkpoints are appended (default `DATA_DIR / "audit-checkpoints"`); put it
+  on storage the database administrators cannot write, ideally append-only or WORM.
+"""
+
+import json
+import logging
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from yidi.audit.models import AuditEvent, AuditOutcome
+from django.conf import settings
+from django.db import connections, transaction
+
+from yidi.audit import domain, queries
+from yidi.audit.domain import Anchor, AuditKey, Checkpoint, Problem, VerifyResult
+from yidi.audit.models import AuditChainHead, AuditEvent, AuditOutcome
 from yidi.core import clock
+from yidi.core.bulk import insert_rows
 from yidi.core.request_context import current_source_ip
+
+logger = logging.getLogger("yidi.audit")
+
+CHECKPOINT_FILE = "checkpoints.jsonl"
+
+
+# --- keys and places ---------------------------------------------------------------------------------
+
+
+def current_key() -> AuditKey:
+    return domain.derive_key(getattr(settings, "AUDIT_HMAC_KEY", "") or settings.SECRET_KEY)
+
+
+def audit_keys() -> dict[str, AuditKey]:
+    """The current key and every retired one, by `key_id`."""
+    current = getattr(settings, "AUDIT_HMAC_KEY", "") or settings.SECRET_KEY
+    retired = [secret for secret in getattr(settings, "AUDIT_HMAC_RETIRED_KEYS", ()) if secret]
+    return domain.keyring(current, retired)
+
+
+def checkpoint_dir() -> Path:
+    configured = getattr(settings, "AUDIT_CHECKPOINT_DIR", None)
+    return Path(configured) if configured else Path(settings.DATA_DIR) / "audit-checkpoints"
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+def _as_stored(value: Any) -> Any:
+    """`value` as the JSON column gives it back (tuples become lists, keys strings), so the MAC computed
+    now is the MAC of what a later read returns. NaN and infinities are refused."""
+    return json.loads(json.dumps(value, allow_nan=False))
+
+
+def _head_sql(connection) -> tuple[str, str]:
+    """Raw SQL for the head (the ORM would double the cost of an append); the table name is the model's."""
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT last_seq, last_mac FROM {table} WHERE id = %s{lock}",  # noqa: S608
+        f"UPDATE {table} SET last_seq = %s, last_mac = %s WHERE id = %s",  # noqa: S608
+    )
+
+
+def _lock_head(cursor, select_sql: str) -> tuple[int, str]:
+    """Lock the chain head and return its (last_seq, last_mac); create it if it is missing.
+
+    A missing head is rebuilt from the newest row, so a deleted head row cannot restart the chain at 1
+    (the unique `seq` would refuse the duplicates anyway).
+    """
+    cursor.execute(select_sql, [AuditChainHead.SINGLETON])
+    found = cursor.fetchone()
+    if found is None:
+        newest = AuditEvent.objects.order_by("-seq").values_list("seq", "mac").first()
+        last_seq, last_mac = newest or (0, domain.GENESIS_MAC)
+        AuditChainHead.objects.get_or_create(
+            pk=AuditChainHead.SINGLETON, defaults={"last_seq": last_seq, "last_mac": last_mac}
+        )
+        cursor.execute(select_sql, [AuditChainHead.SINGLETON])
+        found = cursor.fetchone()
+    return found[0], found[1]
+
+
+def _chained_values(event: AuditEvent) -> list[Any]:
+    return [getattr(event, name) for name in domain.CHAINED_FIELDS]
+
+
+def _append(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Seal `events` in order onto the end of the chain and insert them, in the caller's transaction.
+
+    Three statements while the head is locked: read the head (FOR UPDATE), insert the rows, move the head.
+    The head stays locked until the caller's transaction ends, so appends are serialised in commit order
+    and a rolled-back transaction leaves no gap. Call `record` as the last write of an action: everything
+    after it in the transaction runs with the head held.
+    """
+    key = current_key()
+    alias = AuditEvent.objects.db
+    connection = connections[alias]
+    select_sql, update_sql = _head_sql(connection)
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        last_seq, last_mac = _lock_head(cursor, select_sql)
+        for event in events:
+            last_seq += 1
+            event.seq, event.key_id, event.prev_mac = last_seq, key.key_id, last_mac
+            event.mac = last_mac = domain.row_mac(_chained_values(event), prev_mac=last_mac, mac_key=key.mac_key)
+        if len(events) == 1:
+            events[0].save(force_insert=True)
+        else:
+            insert_rows(events)  # ids are not read back: executemany is far cheaper than bulk_create
+        cursor.execute(update_sql, [last_seq, last_mac, AuditChainHead.SINGLETON])
+    return events
+
+
+def _new_event(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    fields: Iterable[str] = (),
+    outcome: str = AuditOutcome.SUCCESS,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEvent(
+        at=clock.now(),
+        actor=actor if is_user else None,
+        actor_username=actor.get_username() if is_user else "system",
+        actor_roles=",".join(actor.role_codes) if is_user else "",
+        actor_unit_code=actor.unit.code if is_user and actor.unit_id else "",
+        source_ip=current_source_ip(),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        fields=_as_stored(list(fields)),
+        outcome=outcome,
+        reason=reason,
+        data=_as_stored(data or {}),
+    )
 
 
 def record(
@@ -20,19 +160,125 @@ def record(
     reason: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
-        at=clock.now(),
-        actor=actor if is_user else None,
-        actor_username=actor.get_username() if is_user else "system",
-        actor_roles=",".join(actor.role_codes) if is_user else "",
-        actor_unit_code=actor.unit.code if is_user and actor.unit_id else "",
-        source_ip=current_source_ip(),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        fields=list(fields),
-        outcome=outcome,
-        reason=reason,
-        data=data or {},
+    """Append one audit row for `actor` (a user, or None for the system) in the caller's transaction."""
+    event = _new_event(
+        actor=actor, action=action, object_type=object_type, object_id=object_id, fields=fields, outcome=outcome,
+        reason=reason, data=data,
     )
+    return _append([event])[0]
+
+
+def record_many(*, actor, entries: Iterable[dict[str, Any]]) -> list[AuditEvent]:
+    """Several audit rows by one actor in one append: one head lock, one bulk insert, one head move (the
+    deadline sweep writes hundreds at a time). Each entry holds `record`'s other keyword arguments."""
+    events = [_new_event(actor=actor, **entry) for entry in entries]
+    return _append(events) if events else []
+
+
+# --- checkpoints -------------------------------------------------------------------------------------
+
+
+def write_checkpoint() -> Checkpoint:
+    """Sign the newest committed row's (seq, mac) and append it to the checkpoint file (and the log).
+
+    Called periodically (e.g. every 10 minutes). Each line anchors the chain as it was: rows later cut off
+    the tail, or a chain later rewritten even with the key, no longer match it.
+    """
+    newest = AuditEvent.objects.order_by("-seq").values_list("seq", "mac").first()
+    seq, mac = newest or (0, domain.GENESIS_MAC)
+    checkpoint = domain.sign_checkpoint(seq=seq, mac=mac, at=clock.now(), key=current_key())
+    folder = checkpoint_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    line = (domain.checkpoint_to_line(checkpoint) + "\n").encode()
+    descriptor = os.open(folder / CHECKPOINT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(descriptor, line)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    logger.info("audit checkpoint seq=%s mac=%s key_id=%s", checkpoint.seq, checkpoint.mac, checkpoint.key_id)
+    return checkpoint
+
+
+def read_checkpoints(keys: dict[str, AuditKey]) -> tuple[list[Checkpoint], VerifyResult | None]:
+    """Every checkpoint in the checkpoint folder, oldest file first; or a failed result for the first
+    line that is malformed or not signed by a known key."""
+    checkpoints = []
+    folder = checkpoint_dir()
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    checkpoint = domain.checkpoint_from_line(line)
+                except ValueError as error:
+                    return [], _bad_checkpoint(None, f"{path.name} line {number}: {error}")
+                if not domain.is_authentic(checkpoint, keys):
+                    return [], _bad_checkpoint(
+                        checkpoint.seq, f"{path.name} line {number}: signature invalid or key {checkpoint.key_id!r} unknown"
+                    )
+                checkpoints.append(checkpoint)
+    return checkpoints, None
+
+
+def _bad_checkpoint(seq: int | None, reason: str) -> VerifyResult:
+    problem = Problem.BAD_CHECKPOINT
+    return VerifyResult(False, 0, seq, f"{problem.value}: {reason}", problem)
+
+
+# --- verification ------------------------------------------------------------------------------------
+
+
+def verify_chain(from_seq: int | None = None, to_seq: int | None = None) -> VerifyResult:
+    """Check the chain from `from_seq` (default the first row) to `to_seq` (default the end) in batches.
+
+    Besides each row (see `domain.verify_rows`), the chain must reach and match every signed checkpoint in
+    the range and the chain-head row; a checkpoint beyond the last row means the tail was cut off.
+    """
+    start = max(from_seq or 1, 1)
+    keys = audit_keys()
+    checkpoints, failure = read_checkpoints(keys)
+    if failure is not None:
+        return failure
+    anchors = [
+        Anchor(cp.seq, cp.mac, f"the checkpoint of {domain.canonical_time(cp.at)}")
+        for cp in checkpoints
+        if cp.seq >= start and (to_seq is None or cp.seq <= to_seq)
+    ]
+    head = AuditChainHead.objects.filter(pk=AuditChainHead.SINGLETON).values_list("last_seq", "last_mac").first()
+    if head and head[0] >= start and (to_seq is None or head[0] <= to_seq):
+        anchors.append(Anchor(head[0], head[1], "the chain head"))
+    prev_mac = domain.GENESIS_MAC
+    if start > 1:
+        before = AuditEvent.objects.filter(seq=start - 1).values_list("mac", flat=True).first()
+        if before is None:
+            problem = Problem.GAP
+            return VerifyResult(False, 0, start - 1, f"{problem.value}: row {start - 1} is missing", problem)
+        prev_mac = before
+    rows = queries.iter_chain_rows(from_seq=start, to_seq=to_seq)
+    return domain.verify_rows(rows, keys=keys, start_seq=start, prev_mac=prev_mac, anchors=anchors)
+
+
+def do_verify_chain(*, actor, from_seq: int | None = None, to_seq: int | None = None) -> VerifyResult:
+    """Verify the chain, then audit the run (who, range, result). The reading is not in a transaction, so
+    on SQLite writers are not held up while a long chain is checked."""
+    result = verify_chain(from_seq, to_seq)
+    if not result.ok:  # for the log shipper's alerting; the audit row below records it too
+        logger.error("audit chain verification failed at seq %s: %s", result.first_bad_seq, result.reason)
+    record(
+        actor=actor, action="audit.verify", object_type="audit_log", object_id="chain",
+        outcome=AuditOutcome.SUCCESS if result.ok else AuditOutcome.FAILED,
+        reason=result.reason,
+        data={"from_seq": from_seq, "to_seq": to_seq, "checked": result.checked, "last_seq": result.last_seq,
+              "first_bad_seq": result.first_bad_seq, "anchors": result.anchors},
+    )
+    return result
+
+
+def record_log_access(*, actor, action: str, filters: dict[str, str], rows: int, page: int | None = None) -> None:
+    """Audit an auditor's search or export of the log (what they asked for and how many rows matched)."""
+    data: dict[str, Any] = {"filters": filters, "rows": rows}
+    if page is not None:
+        data["page"] = page
+    record(actor=actor, action=action, object_type="audit_log", object_id="search", data=data)

@@ -1,5 +1,8 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from yidi.audit.domain import GENESIS_MAC
 
 
 class AuditOutcome(models.TextChoices):
@@ -11,30 +14,58 @@ class AuditOutcome(models.TextChoices):
 class AuditEvent(models.Model):
     """One row per change and per personal-data view: who, role, unit, when, from where, what, outcome, why.
 
-    Rows are only ever inserted (`yidi.audit.record`); nothing in the application updates or deletes them.
+    Rows are only ever inserted (`yidi.audit.actions.record`), each sealed into a hash chain: `seq` is
+    gap-free, `prev_mac` is the previous row's `mac`, `mac` is an HMAC over the row (`audit.domain`) under
+    the key `key_id`. Triggers refuse UPDATE, DELETE (and on PostgreSQL TRUNCATE) of this table.
     """
 
-    at = models.DateTimeField("时间", db_index=True)
+    seq = models.PositiveBigIntegerField("序号", unique=True)  # unique index: the chain order, verification batches
+    at = models.DateTimeField("时间", db_index=True)  # date-range search
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="操作人"
     )
     actor_username = models.CharField("账号", max_length=150, blank=True)
     actor_roles = models.CharField("角色", max_length=200, blank=True)
-    actor_unit_code = models.CharField("单位", max_length=40, blank=True)
+    actor_unit_code = models.CharField("单位", max_length=60, blank=True)
     source_ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
-    action = models.CharField("操作", max_length=60, db_index=True)
+    action = models.CharField("操作", max_length=60, db_index=True)  # search by action
     object_type = models.CharField("对象类型", max_length=40)
-    object_id = models.CharField("对象标识", max_length=40)
+    object_id = models.CharField("对象标识", max_length=100)
     fields = models.JSONField("涉及字段", default=list, blank=True)
     outcome = models.CharField("结果", max_length=10, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS)
     reason = models.TextField("事由", blank=True)
     data = models.JSONField("详情", default=dict, blank=True)
+    key_id = models.CharField("密钥编号", max_length=16)
+    prev_mac = models.CharField("前序校验码", max_length=64)
+    mac = models.CharField("校验码", max_length=64)
 
     class Meta:
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
-        ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]  # an object's history
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),  # an object's history
+            models.Index(fields=["actor_username", "at"], name="audit_actor"),  # an account's actions
+        ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The single row that serialises appends: writers lock it (SELECT … FOR UPDATE on PostgreSQL; SQLite's
+    IMMEDIATE transactions already serialise writers), take `last_seq + 1` and chain onto `last_mac`."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    last_seq = models.PositiveBigIntegerField("最新序号", default=0)
+    last_mac = models.CharField("最新校验码", max_length=64, default=GENESIS_MAC)
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = "审计链头"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_chain_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_mac[:12]}…"

@@ -2,7 +2,7 @@
 writes exactly one timeline event (`CaseEvent`) and one audit row, and changes nothing if any step fails."""
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -12,7 +12,7 @@ from django.utils import timezone
 from yidi.accounts import access
 from yidi.accounts.domain import HANDLING_LEVEL_LABELS, Role
 from yidi.accounts.models import Unit
-from yidi.audit.actions import record
+from yidi.audit.actions import record, record_many
 from yidi.cases import deadlines, domain
 from yidi.cases.domain import (
     CaseAction,
@@ -52,8 +52,9 @@ from yidi.cases.models import (
 )
 from yidi.cases.uploads import check_upload
 from yidi.core import clock, worktime
+from yidi.core.bulk import insert_rows, update_rows
 from yidi.core.codes import next_code
-from yidi.core.deadlines import can_extend
+from yidi.core.deadlines import Effect, can_extend, deadline_state
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
 from yidi.core.models import Taxonomy, TaxonomyLabel
 from yidi.core.personal import lookup_hash
@@ -883,22 +884,84 @@ def do_resume_deadline(code: str, *, actor, stage: str) -> CaseDeadline:
     return deadline
 
 
-@transaction.atomic
-def do_record_deadline_effect(case: Case, deadline: CaseDeadline, *, effect: str, reason: str) -> None:
-    """What the deadline sweep does to one clock (system actor): warn, urge, or tell the diversion route.
+@dataclass
+class DeadlineEffects:
+    """What the deadline sweep did to a batch of matters."""
 
-    Escalation is `do_escalate_case(actor=None)`. The caller holds the row lock and records the effect on
-    `deadline.applied` in the same transaction.
+    processed: int = 0
+    effects: int = 0
+    escalated: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def do_apply_deadline_effects(cases: list[Case], *, now) -> DeadlineEffects:
+    """The deadline sweep's action on a batch of locked matters (system actor): for each running clock, the
+    督办 ladder's effects now due — a warning, a 督办 card, telling the other legal route — each one timeline
+    event and one audit row, written in bulk; escalations go through `do_escalate_case` one by one.
+
+    Every effect is recorded on its clock (`applied`) in the same transaction, so it never happens twice.
     """
-    stage = deadline.stage
-    if effect == "warn":
-        _side_event(case, "deadline_warning", actor=None, reason=reason,
-                    data={"stage": stage, "due_at": deadline.due_at.isoformat()})
-    elif effect in ("urge_normal", "urge_yellow", "urge_red"):
-        _issue_urging(case, level=effect.removeprefix("urge_"), stage=stage, reason=reason, actor=None)
-    elif effect == "offer_diversion":
-        policy = next((p for p in worktime.policies() if p.id == deadline.policy_code), None)
-        route = policy.diversion if policy and policy.diversion else "其他法定途径"
-        _side_event(case, "offer_diversion", actor=None, reason=reason, data={"route": route, "stage": stage})
-    else:
-        raise ValueError(f"unknown effect {effect}")
+    result = DeadlineEffects()
+    by_case: dict[int, list[CaseDeadline]] = {case.pk: [] for case in cases}
+    for deadline in CaseDeadline.objects.filter(case_id__in=by_case, met_at=None, cancelled_at=None).order_by("id"):
+        by_case[deadline.case_id].append(deadline)
+    policies = {policy.id: policy for policy in worktime.policies()}
+    events, urgings, audits, changed_clocks, to_escalate = [], [], [], [], []
+    for case in cases:
+        calendar = deadlines.calendar_for(case)
+        for deadline in by_case[case.pk]:
+            if deadline.is_paused:
+                continue
+            rules = deadlines.due_effects(deadline, now=now, calendar=calendar)
+            state = deadline_state(now, deadline.due_at, deadline.yellow_at, deadline.red_at)
+            if not rules and state == deadline.state:
+                continue
+            deadline.state = state
+            deadline.applied = [*deadline.applied, *(rule.effect.value for rule in rules)]
+            changed_clocks.append(deadline)
+            for rule in rules:
+                result.effects += 1
+                if rule.effect == Effect.ESCALATE:
+                    to_escalate.append((case.code, rule.reason()))
+                    continue
+                action, data = _effect_event(rule.effect, deadline, policies)
+                if action == CaseAction.URGE:
+                    urgings.append(Urging(
+                        case=case, level=data["level"], stage=deadline.stage, unit_id=case.lead_unit_id,
+                        reason=rule.reason(), issued_at=now, issued_by=None,
+                    ))
+                case.version += 1
+                events.append(CaseEvent(
+                    case=case, seq=case.version, action=action, from_status=case.status, to_status=case.status,
+                    at=now, actor=None, actor_name=SYSTEM_NAME, actor_unit=None, reason=rule.reason(), data=data,
+                ))
+                audits.append({
+                    "action": f"case.{action}", "object_type": "case", "object_id": case.code,
+                    "reason": rule.reason(), "data": data,
+                })
+        deadlines.refresh_summary(case, now=now, running=by_case[case.pk], save=False)
+        case.updated_at = now
+        result.processed += 1
+    update_rows(changed_clocks, ["state", "applied"])
+    insert_rows(urgings)
+    insert_rows(events)
+    update_rows(cases, ["version", "updated_at", *deadlines.SUMMARY_FIELDS])
+    record_many(actor=None, entries=audits)
+    for code, reason in to_escalate:
+        do_escalate_case(code, actor=None, reason=reason)
+        result.escalated.append(code)
+    return result
+
+
+def _effect_event(effect: Effect, deadline: CaseDeadline, policies: dict) -> tuple[str, dict]:
+    """The timeline entry of one sweep effect: (action, data)."""
+    if effect == Effect.WARN:
+        return "deadline_warning", {"stage": deadline.stage, "due_at": deadline.due_at.isoformat()}
+    if effect in (Effect.URGE_NORMAL, Effect.URGE_YELLOW, Effect.URGE_RED):
+        level = effect.value.removeprefix("urge_")
+        return CaseAction.URGE, {"level": level, "level_name": UrgingLevel(level).label, "stage": deadline.stage}
+    if effect == Effect.OFFER_DIVERSION:
+        policy = policies.get(deadline.policy_code)
+        route = policy.diversion if policy is not None and policy.diversion else "其他法定途径"
+        return "offer_diversion", {"route": route, "stage": deadline.stage}
+    raise ValueError(f"unknown effect {effect}")

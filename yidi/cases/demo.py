@@ -124,8 +124,8 @@ DEMO_ACCOUNTS = [
     # username, role, unit code, display name, what it shows
     ("registrar", Role.REGISTRAR, "centre", "李晓梅", "窗口受理：登记事项、受理"),
     ("dispatcher", Role.DISPATCHER, "command", "赵建华", "指挥调度：交办、办结"),
-    ("handler", Role.HANDLER, "330681109-platform-comprehensive_governance", "钱国庆", "枫桥镇综治工作平台：签收、办理"),
-    ("handler2", Role.HANDLER, "330681001-platform-comprehensive_governance", "孙丽娟", "暨阳街道：看不到枫桥镇的事项"),
+    ("handler", Role.HANDLER, "330681109-comprehensive_governance", "钱国庆", "枫桥镇综治工作平台：签收、办理"),
+    ("handler2", Role.HANDLER, "330681001-comprehensive_governance", "孙丽娟", "暨阳街道：看不到枫桥镇的事项"),
     ("labour", Role.HANDLER, "hrss", "郑海燕", "人社局：劳动争议"),
     ("mediator", Role.MEDIATOR, "room-laoyang", "杨光明", "老杨调解室调解员"),
     ("grid", Role.GRID_WORKER, "330681109290-committee", "楼志强", "枫源村网格员：上报事项"),
@@ -135,6 +135,29 @@ DEMO_ACCOUNTS = [
     ("security", Role.SECURITY_ADMIN, "centre", "石立新", "安全管理员"),
     ("sysadmin", Role.SYSTEM_ADMIN, "centre", "金永根", "系统管理员：后台基础数据"),
 ]
+
+
+REFERENCE_SEEDS = (
+    "yidi.core.migrations.0002_seed_taxonomies",
+    "yidi.core.migrations.0004_seed_calendar_and_deadline_rules",
+    "yidi.cases.migrations.0002_seed_channels",
+    "yidi.accounts.migrations.0002_seed_platform_types",
+    "yidi.routing.migrations.0002_seed_default_rules",
+)
+
+
+def reseed_reference_data() -> None:
+    """Put back what the data migrations seeded (code lists, channels, calendar, rules) after a flush emptied
+    every table; does nothing when the reference data is there."""
+    import importlib
+
+    from django.apps import apps
+
+    if apps.get_model("cases", "Channel").objects.exists():
+        return
+    for module in REFERENCE_SEEDS:
+        importlib.import_module(module).seed(apps, None)
+    importlib.import_module("yidi.cases.migrations.0004_channel_groups_and_court_channels").forwards(apps, None)
 
 
 def build_organisation() -> dict[str, int]:
@@ -160,7 +183,7 @@ def build_organisation() -> dict[str, int]:
         make_unit(f"{township.code}-centre", kind=UnitKind.TOWNSHIP_CENTRE, region_code=township.code,
                   name=f"{township.short_name}矛调中心", parent_code="centre")
         for platform in platform_types:
-            make_unit(f"{township.code}-platform-{platform.code}", kind=UnitKind.TOWNSHIP_PLATFORM,
+            make_unit(f"{township.code}-{platform.code}", kind=UnitKind.TOWNSHIP_PLATFORM,
                       region_code=township.code, name=f"{township.short_name}{platform.name}平台",
                       platform_type_code=platform.code, parent_code=f"{township.code}-centre")
     ordinals = "一二三"
@@ -353,7 +376,7 @@ class Seeder:
         proposal = case.routings.filter(is_override=False).order_by("-decided_at", "-id").first()
         if proposal is not None and proposal.matched:
             return proposal.lead_unit_code, proposal.handling_level, ""
-        return f"{township.code}-platform-comprehensive_governance", "township", "无匹配规则，由属地乡镇办理"
+        return f"{township.code}-comprehensive_governance", "township", "无匹配规则，由属地乡镇办理"
 
     def _advance(self, case: Case, registered_at: datetime, township: Region) -> None:
         rng = self.rng

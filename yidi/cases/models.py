@@ -484,7 +484,7 @@ class RoutingRecord(models.Model):
     rule_code = models.CharField(max_length=60, blank=True)
     matched = models.BooleanField()
     handling_level = models.CharField(max_length=10, blank=True)
-    lead_unit_code = models.CharField(max_length=40, blank=True)
+    lead_unit_code = models.CharField(max_length=60, blank=True)
     co_unit_codes = models.JSONField(default=list, blank=True)
     reasons = models.JSONField(default=list, blank=True)
     is_override = models.BooleanField(default=False)

@@ -19,6 +19,8 @@ def site(request):
     if user.role_set & {"supervisor", "leader", "dispatcher"}:
         items.append(("督办清单", reverse("urging_list")))
         items.append(("超期情况", reverse("overdue")))
+    if "auditor" in user.role_set:
+        items.append(("审计日志", reverse("audit_event_list")))
     if user.is_staff:
         items.append(("管理后台", reverse("admin:index")))
     matches = [url for _, url in items if request.path == url or (url != "/" and request.path.startswith(url))]

@@ -75,7 +75,7 @@ class WorkCalendarDay(models.Model):
     kind = models.CharField("类型", max_length=10, choices=[(HOLIDAY, "放假"), (WORKDAY, "调休上班")])
     name = models.CharField("名称", max_length=80, blank=True)
     source = models.CharField("来源", max_length=80, blank=True)
-    unit_code = models.CharField("单位代码", max_length=40, blank=True, help_text="留空为全国日历；填写单位代码为该单位的特色日历")
+    unit_code = models.CharField("单位代码", max_length=60, blank=True, help_text="留空为全国日历；填写单位代码为该单位的特色日历")
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:

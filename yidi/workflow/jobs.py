@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
-from yidi.cases import actions, deadlines
+from yidi.cases import actions
 from yidi.cases.models import Case
 from yidi.core import clock
-from yidi.core.deadlines import Effect, deadline_state
 
 logger = logging.getLogger(__name__)
 RETRY_DELAY = timedelta(minutes=15)
@@ -37,24 +36,8 @@ class SweepResult:
 
 
 def process_case(case: Case, *, now: datetime) -> int:
-    """Apply the effects now due on the matter's running clocks; returns how many were applied."""
-    calendar = deadlines.calendar_for(case)
-    applied = 0
-    for deadline in case.deadlines.filter(met_at=None, cancelled_at=None).order_by("id"):
-        if deadline.is_paused:
-            continue
-        effects = deadlines.due_effects(deadline, now=now, calendar=calendar)
-        deadline.state = deadline_state(now, deadline.due_at, deadline.yellow_at, deadline.red_at)
-        deadline.applied = [*deadline.applied, *(rule.effect.value for rule in effects)]
-        deadline.save(update_fields=["state", "applied"])
-        for rule in effects:
-            applied += 1
-            if rule.effect == Effect.ESCALATE:
-                actions.do_escalate_case(case.code, actor=None, reason=rule.reason())
-                return applied  # the escalation ended the matter's clocks
-            actions.do_record_deadline_effect(case, deadline, effect=rule.effect.value, reason=rule.reason())
-    deadlines.refresh_summary(case, now=now)
-    return applied
+    """Apply the effects now due on one matter's clocks; returns how many were applied."""
+    return actions.do_apply_deadline_effects([case], now=now).effects
 
 
 def _claim(now: datetime, size: int) -> list[Case]:
@@ -65,7 +48,11 @@ def _claim(now: datetime, size: int) -> list[Case]:
 
 
 def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepResult:
-    """Process every matter due at `now` (default: the current time), batch by batch."""
+    """Process every matter due at `now` (default: the current time), batch by batch.
+
+    A batch is applied in bulk; if it fails, its matters are retried one by one, each in its own savepoint,
+    so one bad matter is pushed back `RETRY_DELAY` and the others still get their effects.
+    """
     now = now or clock.now()
     result = SweepResult()
     seen: set[int] = set()
@@ -74,10 +61,19 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
             batch = [case for case in _claim(now, batch_size) if case.pk not in seen]
             if not batch:
                 return result
+            seen.update(case.pk for case in batch)
+            try:
+                with transaction.atomic(), clock.at(now):
+                    applied = actions.do_apply_deadline_effects(batch, now=now)
+                result.processed += applied.processed
+                result.effects += applied.effects
+                continue
+            except Exception:
+                logger.exception("deadline sweep batch failed; retrying its %s matters one by one", len(batch))
             for case in batch:
-                seen.add(case.pk)
                 try:
                     with transaction.atomic(), clock.at(now):
+                        case.refresh_from_db()
                         result.effects += process_case(case, now=now)
                     result.processed += 1
                 except Exception:

@@ -145,16 +145,14 @@ def test_a_pause_moves_the_deadline_by_its_length(registrar, dispatcher, handler
 def test_a_failing_matter_is_retried_later_and_the_others_go_on(registrar, dispatcher, monkeypatch):
     first = register_and_assign(registrar, dispatcher, at(2026, 3, 2, 9, 0))
     second = register_and_assign(registrar, dispatcher, at(2026, 3, 2, 9, 30))
-    from yidi.workflow import jobs
+    real = actions.do_apply_deadline_effects
 
-    real = jobs.process_case
-
-    def flaky(case, *, now):
-        if case.pk == first.pk:
+    def flaky(cases, *, now):
+        if any(case.pk == first.pk for case in cases):
             raise RuntimeError("boom")
-        return real(case, now=now)
+        return real(cases, now=now)
 
-    monkeypatch.setattr(jobs, "process_case", flaky)
+    monkeypatch.setattr(actions, "do_apply_deadline_effects", flaky)
     result = sweep_deadlines(now=at(2026, 3, 4, 8, 0))
     assert (result.processed, result.failures) == (1, 1)
     first.refresh_from_db()

@@ -15,6 +15,18 @@ class DryRun(Exception):
     pass
 
 
+def set_aside_audit_checkpoints():
+    """After a deliberate reset the old checkpoints describe a log that no longer exists: keep them aside."""
+    from yidi.audit.actions import CHECKPOINT_FILE, checkpoint_dir
+
+    current = checkpoint_dir() / CHECKPOINT_FILE
+    if not current.exists():
+        return None
+    target = current.with_name(f"{CHECKPOINT_FILE}.before-reset-{timezone.now():%Y%m%d%H%M%S}")
+    current.rename(target)
+    return target
+
+
 class Command(BaseCommand):
     help = "生成演示县（诸暨市）的单位、账号和一年的事项。默认只演练不写入，加 --commit 才写入；可重复执行。"
 
@@ -32,6 +44,10 @@ class Command(BaseCommand):
             if not options["commit"]:
                 raise CommandError("--reset 需要与 --commit 一起使用")
             call_command("flush", "--noinput", verbosity=0)
+            moved = set_aside_audit_checkpoints()
+            if moved:
+                self.stdout.write(f"审计日志已清空，原检查点文件已移至 {moved}")
+            demo.reseed_reference_data()
             call_command("load_regions", "--county", demo.COUNTY, verbosity=0)
         if options["commit"] and User.objects.filter(username="registrar").exists() and Case.objects.exists():
             self.stdout.write("演示数据已存在，跳过生成（需要重建请加 --reset）。")
