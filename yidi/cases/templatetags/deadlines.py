@@ -23,6 +23,8 @@ def deadline_words(due_at, *, now=None, day_unit: str = "workdays") -> tuple[str
         return "yellow", "今日到期"
     if day_unit == "workdays":
         left = calendar.workdays_between(today, due_day)
+        if left == 0:  # due on a day off: say when in calendar days
+            return "yellow", f"{(due_day - today).days}天后到期"
         return ("yellow" if left <= 1 else "green"), f"剩{left}个工作日"
     left = (due_day - today).days
     return ("yellow" if left <= 2 else "green"), f"剩{left}天"
