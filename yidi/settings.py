@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "yidi.regions",
     "yidi.audit",
     "yidi.accounts",
+    "yidi.triage",
     "yidi.routing",
     "yidi.cases",
     "yidi.workflow",

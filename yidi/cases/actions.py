@@ -46,10 +46,12 @@ from yidi.cases.models import (
     RequestStatus,
     RoutingRecord,
     Transfer,
+    TriageFeedback,
     Urging,
     UrgingLevel,
     Visit,
 )
+from yidi.cases.triage import index_case
 from yidi.cases.uploads import check_upload
 from yidi.core import clock, worktime
 from yidi.core.bulk import insert_rows, update_rows
@@ -61,6 +63,7 @@ from yidi.core.personal import lookup_hash
 from yidi.regions.domain import is_within
 from yidi.regions.models import Region
 from yidi.routing.queries import suggest_route
+from yidi.triage.engine import TriageContext, analyse
 
 SYSTEM_NAME = "系统（期限巡检）"
 
@@ -188,6 +191,18 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
         _resolve_label(taxonomy, label, f"label_{taxonomy}") for taxonomy, label in sorted(draft.labels.items())
     ]
     now = clock.now()
+    suggestion = analyse(draft.description, context=TriageContext(
+        county_code=region.code[:6], reference_on=timezone.localdate(now), taxonomies=TRIAGED_TAXONOMIES,
+    ))
+    triage_labels = _triage_labels(suggestion)
+    if primary_type is None and "mediation_type" in triage_labels:
+        primary_type = triage_labels["mediation_type"][0]
+        primary_from_triage = True
+    else:
+        primary_from_triage = False
+    draft = replace(
+        draft, grade=draft.grade or suggestion.grade.grade, complexity=draft.complexity or suggestion.grade.complexity
+    )
     case = Case.objects.create(
         code=next_code(domain.case_code_prefix(region.code), timezone.localtime(now).year),
         status=next_status(None, CaseAction.REGISTER),
@@ -216,8 +231,16 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
         CaseParty.objects.create(case=case, person=person, role=party.role, position=position)
         if applicant is None and party.role == "applicant":
             applicant = person
-    for label in ([primary_type] if primary_type else []) + other_labels:
+    chosen = {label.taxonomy.code: label for label in other_labels}
+    if primary_type is not None and not primary_from_triage:
+        chosen["mediation_type"] = primary_type
+    chosen_request = TaxonomyLabel.objects.filter(taxonomy__code="request_type", code=draft.request_type).first()
+    if chosen_request is not None:
+        chosen.setdefault("request_type", chosen_request)
+    for label in chosen.values():
         CaseLabel.objects.create(case=case, taxonomy=label.taxonomy, label=label, set_at=now, set_by=actor)
+    _keep_triage(case, triage_labels, chosen, actor=actor, now=now)
+    index_case(case)
     Contact.objects.create(
         case=case, channel=channel, contacted_at=now, person=applicant, summary=draft.description,
         external_ref=draft.external_ref, recorded_by=actor,
@@ -228,9 +251,47 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
             purpose="登记反映", recorded_by=actor,
         )
     deadlines.on_case_event(case, "registered", at=now)
-    _add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data={"channel": channel.code})
+    _add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data={
+        "channel": channel.code, "triage_grade": suggestion.grade.grade,
+        "triage_signals": [signal.name for signal in suggestion.grade.signals],
+    })
     _audit(case, CaseAction.REGISTER, actor=actor, fields=["parties", "description"])
     return case
+
+
+TRIAGED_TAXONOMIES = ("mediation_type", "hotline_category", "request_type", "petition_category")
+
+
+def _triage_labels(analysis) -> dict[str, tuple[TaxonomyLabel, float, str]]:
+    """The engine's labels that exist in the code lists: taxonomy → (label, confidence, model version)."""
+    proposed = {
+        taxonomy: prediction for taxonomy, prediction in analysis.labels.items() if getattr(prediction, "label", None)
+    }
+    found = {
+        (label.taxonomy.code, label.code): label
+        for label in TaxonomyLabel.objects.filter(
+            taxonomy__code__in=proposed, code__in=[p.label for p in proposed.values()], is_active=True
+        ).select_related("taxonomy")
+    }
+    return {
+        taxonomy: (found[(taxonomy, p.label)], p.confidence, getattr(p, "model_version", "") or "")
+        for taxonomy, p in proposed.items()
+        if (taxonomy, p.label) in found
+    }
+
+
+def _keep_triage(case: Case, triage_labels: dict, chosen: dict, *, actor, now) -> None:
+    """Keep the engine's labels the clerk did not set, and the clerk's decision on those they did set
+    (confirmation or correction) as training feedback."""
+    for taxonomy, (label, confidence, version) in triage_labels.items():
+        if taxonomy in chosen:
+            TriageFeedback.objects.create(
+                case=case, taxonomy=taxonomy, suggested_label=label.code, suggested_confidence=confidence,
+                chosen_label=chosen[taxonomy].code, model_version=version, decided_at=now, decided_by=actor,
+            )
+        else:
+            CaseLabel.objects.create(case=case, taxonomy=label.taxonomy, label=label, source="triage",
+                                     confidence=confidence, set_at=now, set_by=None)
 
 
 # --- status changes ------------------------------------------------------------------------------------

@@ -63,7 +63,14 @@ class CaseRegistrationForm(forms.Form):
     channel = forms.ChoiceField(label="来源渠道")
     request_type = forms.ChoiceField(label="诉求类型", choices=_choices(REQUEST_TYPE_LABELS, blank="请选择"))
     title = forms.CharField(label="事项标题", max_length=120, help_text="一句话概括，如“某村两户因排水沟发生邻里纠纷”")
-    description = forms.CharField(label="事项描述", widget=forms.Textarea(attrs={"rows": 6}), max_length=20000)
+    description = forms.CharField(
+        label="事项描述", max_length=20000,
+        widget=forms.Textarea(attrs={
+            "rows": 6, "hx-post": "/cases/triage/", "hx-trigger": "input changed delay:600ms, load",
+            "hx-target": "#triage-panel", "hx-include": "closest form", "hx-swap": "innerHTML",
+        }),
+        help_text="边输入边自动研判：下方显示建议的类型、风险等级和可能重复的事项",
+    )
     region = forms.ChoiceField(label="发生地（乡镇街道/村社区）")
     address = forms.CharField(label="详细地点", max_length=200, required=False)
     occurred_at = forms.DateTimeField(

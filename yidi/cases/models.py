@@ -493,3 +493,34 @@ class RoutingRecord(models.Model):
 
     class Meta:
         ordering = ["decided_at", "id"]
+
+
+class TriageFeedback(models.Model):
+    """A clerk's decision on a triage suggestion: confirmed (same label) or corrected, with who and when."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="triage_feedback")
+    taxonomy = models.CharField(max_length=40)
+    suggested_label = models.CharField(max_length=40, blank=True)
+    suggested_confidence = models.FloatField(null=True)
+    chosen_label = models.CharField(max_length=40)
+    model_version = models.CharField(max_length=80, blank=True)
+    decided_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        indexes = [models.Index(fields=["taxonomy", "decided_at"], name="feedback_taxonomy")]  # retraining
+
+    @property
+    def is_correction(self) -> bool:
+        return self.suggested_label != self.chosen_label
+
+
+class CaseTextKey(models.Model):
+    """Locality-sensitive keys of a matter's description: matters sharing a key are candidate duplicates."""
+
+    key = models.CharField(max_length=40, db_index=True)  # the duplicate look-up
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "case"], name="case_text_key_unique")]

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.workbench, name="workbench"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/new/", views.register_case, name="case_register"),
+    path("cases/triage/", views.triage_panel, name="case_triage"),
     path("cases/<str:code>/", views.case_detail, name="case_detail"),
     path("cases/<str:code>/actions/<str:action>/", views.case_action, name="case_action"),
     path("cases/<str:code>/contacts/", views.add_contact, name="case_add_contact"),

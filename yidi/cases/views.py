@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yidi.accounts import access
-from yidi.cases import actions, forms, queries
+from yidi.cases import actions, forms, queries, triage
 from yidi.cases.domain import (
     ACTION_LABELS,
     REASON_REQUIRED,
@@ -27,6 +27,7 @@ from yidi.cases.domain import (
 from yidi.cases.models import Attachment
 from yidi.core import worktime
 from yidi.core.masking import mask
+from yidi.core.taxonomies import TAXONOMY_BY_CODE
 
 
 @dataclass(frozen=True)
@@ -397,3 +398,40 @@ def download_attachment(request: HttpRequest, code: str, attachment_id: int) -> 
         attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+
+
+@login_required
+@require_POST
+def triage_panel(request: HttpRequest) -> HttpResponse:
+    """The registration form's live suggestion (htmx): types, grade with signals, facts, likely duplicates."""
+    user = request.user
+    if not can_perform(user.role_set, CaseAction.REGISTER) or not user.unit_id:
+        raise access.CaseNotFound("无权登记事项")
+    text = request.POST.get("description", "")[:20000]
+    if not text.strip():
+        return render(request, "cases/_triage_panel.html", {"empty": True})
+    prefix = "parties-"
+    phones = tuple(v for k, v in request.POST.items() if k.startswith(prefix) and k.endswith("-phone") and v)
+    ids = tuple(v for k, v in request.POST.items() if k.startswith(prefix) and k.endswith("-id_number") and v)
+    region = request.POST.get("region", "")
+    result = triage.triage_text(
+        user, text=text, region_code=region if region.isdigit() else "",
+        parties=triage.PartyKeys(id_numbers=ids[:10], phones=phones[:10]),
+        dispute_type=request.POST.get("primary_type", ""),
+    )
+    analysis = result.analysis
+    labels = [
+        {"taxonomy": TAXONOMY_BY_CODE[taxonomy].name if taxonomy in TAXONOMY_BY_CODE else taxonomy,
+         "prediction": prediction, "field": TRIAGE_FIELDS.get(taxonomy)}
+        for taxonomy, prediction in analysis.labels.items()
+        if getattr(prediction, "label", None)
+    ]
+    return render(request, "cases/_triage_panel.html", {
+        "analysis": analysis, "labels": labels, "duplicates": result.duplicates,
+        "people": analysis.facts.people_involved, "amount": analysis.facts.amount_involved,
+        "places": [place.name for place in analysis.facts.places],
+    })
+
+
+# Form fields the triage panel's "采用" buttons fill, by taxonomy.
+TRIAGE_FIELDS = {"mediation_type": "#id_primary_type", "request_type": "#id_request_type"}

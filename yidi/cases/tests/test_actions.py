@@ -327,8 +327,9 @@ def test_confirming_labels_sets_the_primary_type_and_grade(registrar, dispatcher
     case = actions.do_set_labels(case.code, actor=dispatcher, grade="orange", complexity="complex",
                                  labels={"mediation_type": "labour", "request_type": "help"})
     assert (case.primary_type.code, case.grade, case.complexity) == ("labour", "orange", "complex")
-    assert sorted(case.labels.values_list("taxonomy__code", "label__code")) == [
-        ("mediation_type", "labour"), ("request_type", "help")]
+    confirmed = case.labels.filter(taxonomy__code__in=["mediation_type", "request_type"])
+    assert sorted(confirmed.values_list("taxonomy__code", "label__code", "source")) == [
+        ("mediation_type", "labour", "manual"), ("request_type", "help", "manual")]
     assert counter.added() == (1, 1)
 
 

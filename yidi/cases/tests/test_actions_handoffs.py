@@ -137,7 +137,9 @@ def test_following_the_proposal_needs_no_reason(registrar, dispatcher):
 
 
 def test_a_matter_no_rule_matches_waits_in_the_queue_marked_as_such(registrar, dispatcher, client):
-    case = actions.do_accept_case(make_case(registrar, complexity="").code, actor=dispatcher)
+    registered = make_case(registrar)
+    type(registered).objects.filter(pk=registered.pk).update(complexity="")  # as if the clerk cleared it
+    case = actions.do_accept_case(registered.code, actor=dispatcher)
     assert case.routings.get().matched is False
     client.force_login(dispatcher)
     page = client.get("/cases/", {"queue": "to_assign"}).content.decode()

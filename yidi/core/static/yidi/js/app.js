@@ -231,6 +231,21 @@
     }
   });
 
+  // "采用" buttons of the triage panel: <button data-fill="#id_primary_type" data-value="labour">
+  // set a form field to the suggested value (the clerk still submits the form).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-fill]");
+    if (!button) {
+      return;
+    }
+    var field = document.querySelector(button.getAttribute("data-fill"));
+    if (field) {
+      field.value = button.getAttribute("data-value");
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+      button.textContent = "已采用";
+    }
+  });
+
   function init(scope) {
     initPanels(scope);
     scope.querySelectorAll("[data-formset]").forEach(updateFormsetButtons);
