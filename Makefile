@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-dev
 	YIDI_ALLOW_INSECURE_KEY=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: $(VENV)/.installed-dev
-	YIDI_ALLOW_INSECURE_KEY=1 $(BIN)/python -m bench
+	YIDI_ALLOW_INSECURE_KEY=1 $(BIN)/python bench/__main__.py
 
 clean:
 	rm -rf $(VENV) var
