@@ -82,11 +82,17 @@ SWEEP_EVERY_SECONDS = 60
 
 def _periodic_tasks():
     """(task, every how many seconds): the deadline sweep each minute, an audit checkpoint every ten minutes,
-    a full audit-chain verification each day."""
+    a full audit-chain verification and the disabling of long-unused accounts each day."""
+    from yidi.accounts.tasks import disable_inactive_accounts_task
     from yidi.audit.tasks import verify_chain_task, write_checkpoint_task
     from yidi.workflow.tasks import sweep_deadlines_task
 
-    return [(sweep_deadlines_task, SWEEP_EVERY_SECONDS), (write_checkpoint_task, 600), (verify_chain_task, 86400)]
+    return [
+        (sweep_deadlines_task, SWEEP_EVERY_SECONDS),
+        (write_checkpoint_task, 600),
+        (verify_chain_task, 86400),
+        (disable_inactive_accounts_task, 86400),
+    ]
 
 
 def _schedule(stop) -> None:
@@ -96,7 +102,7 @@ def _schedule(stop) -> None:
     from django.db import close_old_connections
     from django_tasks_db.models import DBTaskResult
 
-    schedule = [(task, every, 0.0) for task, every in _periodic_tasks()]
+    schedule = [(task, every, float("-inf")) for task, every in _periodic_tasks()]  # each runs once at start
     while not stop.wait(5):
         now = time.monotonic()
         for index, (task, every, last) in enumerate(schedule):

@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "yidi.core.request_context.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yidi.accounts.middleware.LoginPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -168,11 +169,25 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ["username", "display_name", "email"]}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "yidi.accounts.auth.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "yidi.accounts.auth.BlocklistValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Log-in hardening (docs/authentication.md).
+AUTH_LOCKOUT_FAILURES = env_int("YIDI_LOCKOUT_FAILURES", 5)
+AUTH_LOCKOUT_MINUTES = env_int("YIDI_LOCKOUT_MINUTES", 30)
+AUTH_LOCKOUT_SOURCE_FAILURES = env_int("YIDI_LOCKOUT_SOURCE_FAILURES", 20)
+AUTH_LOGIN_RATE_PER_MINUTE = env_int("YIDI_LOGIN_RATE_PER_MINUTE", 20)
+AUTH_SESSION_ABSOLUTE_SECONDS = env_int("YIDI_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+AUTH_PASSWORD_MAX_AGE_DAYS = env_int("YIDI_PASSWORD_MAX_AGE_DAYS", 90)  # 0 = never
+AUTH_INACTIVE_ACCOUNT_DAYS = env_int("YIDI_INACTIVE_ACCOUNT_DAYS", 90)  # 0 = never
+AUTH_TWO_FACTOR_EXTRA_ROLES = [r.strip() for r in env("YIDI_TWO_FACTOR_EXTRA_ROLES").split(",") if r.strip()]
+AUTH_PASSWORD_BLOCKLIST = [w.strip() for w in env("YIDI_PASSWORD_BLOCKLIST").split(",") if w.strip()]
+AUTH_TRUST_FORCE_LOGIN = False  # tests only; `check --deploy` fails if True
 
 SESSION_COOKIE_AGE = env_int("YIDI_SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout

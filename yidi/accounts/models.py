@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core import checks
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from yidi.accounts.domain import (
     ADMIN_ROLES,
@@ -149,6 +152,8 @@ class User(AbstractUser):
         Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="members", verbose_name="所属单位"
     )
     phone = PersonalDataField("手机号", kind=PersonalKind.PHONE)
+    # Empty = never set (an account created without a password): the first log-in must set one.
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
     objects = UserManager()
 
@@ -158,6 +163,19 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def set_password(self, raw_password):
+        """Every way of setting a password (actions, admin, `changepassword`) restarts the password's age."""
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def check_password(self, raw_password):
+        """A log-in that upgrades the stored hash (`set_password` in Django's setter) is not a change."""
+        changed_at = self.password_changed_at
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self.password_changed_at = changed_at
 
     @property
     def role_codes(self) -> list[str]:
@@ -221,3 +239,108 @@ class UserRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+# --- log-in hardening (yidi.accounts.auth, docs/authentication.md) ---------------------------------------
+
+
+class SecretField(PersonalDataField):
+    """A secret (a TOTP seed) encrypted at rest exactly like personal data, so `rotate_field_keys` re-encrypts
+    it with the rest; it is never displayed, not even masked."""
+
+    def masked(self, value: str) -> str:
+        return "********" if value else ""
+
+
+class LoginThrottleKind(models.TextChoices):
+    USERNAME = "username", "用户名"
+    SOURCE_IP = "source_ip", "来源地址"
+
+
+class LoginThrottle(models.Model):
+    """Failed log-ins counted per user name (whether or not the account exists) and per source address.
+
+    In the database, not a cache, so every server process sees the same counts. The row is locked while it
+    is updated. `failures` counts the failures since `window_started_at`; the count restarts when the window
+    (the lockout duration) has passed or a lock has expired.
+    """
+
+    kind = models.CharField("类型", max_length=10, choices=LoginThrottleKind.choices)
+    key = models.CharField("用户名或地址", max_length=150)
+    failures = models.PositiveIntegerField("失败次数", default=0)
+    window_started_at = models.DateTimeField("计数开始时间", null=True, blank=True)
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "登录失败计数"
+        verbose_name_plural = "登录失败计数"
+        constraints = [
+            # serves the look-up of every log-in attempt: (kind, key)
+            models.UniqueConstraint(fields=["kind", "key"], name="login_throttle_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"
+
+
+class RequestRateWindow(models.Model):
+    """Requests counted per (scope, key) in fixed one-minute windows: the rate limit on log-in POSTs."""
+
+    scope = models.CharField("范围", max_length=30)
+    key = models.CharField("来源地址", max_length=64)
+    window_started_at = models.DateTimeField("窗口开始时间")
+    hits = models.PositiveIntegerField("次数", default=0)
+
+    class Meta:
+        verbose_name = "请求频率计数"
+        verbose_name_plural = "请求频率计数"
+        constraints = [
+            # serves the look-up of every counted request: (scope, key, window)
+            models.UniqueConstraint(fields=["scope", "key", "window_started_at"], name="request_rate_window_unique"),
+        ]
+        indexes = [
+            # serves the purge of old windows
+            models.Index(fields=["window_started_at"], name="request_rate_window_at"),
+        ]
+
+
+class TwoFactorDevice(models.Model):
+    """The TOTP authenticator an account enrolled. `last_used_step` (the 30-second step of the last accepted
+    code) makes every code single-use: a code is accepted only for a later step (compare-and-swap)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor_device", verbose_name="用户")
+    secret = SecretField("密钥")
+    enrolled_at = models.DateTimeField("绑定时间")
+    last_used_step = models.BigIntegerField("最近使用的时间步", default=0)
+
+    class Meta:
+        verbose_name = "两步验证器"
+        verbose_name_plural = "两步验证器"
+
+    def __str__(self) -> str:
+        return f"{self.user} · 两步验证"
+
+
+class RecoveryCode(models.Model):
+    """A single-use recovery code for a lost authenticator, stored only as a password hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes", verbose_name="用户")
+    code_hash = models.CharField("恢复码摘要", max_length=200)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "恢复码"
+        verbose_name_plural = "恢复码"
+        indexes = [
+            # serves "the unused codes of this user"
+            models.Index(fields=["user", "used_at"], name="recovery_code_user_used"),
+        ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_force_login_not_trusted(app_configs=None, **kwargs):
+    """`AUTH_TRUST_FORCE_LOGIN` lets sessions not made by the log-in page skip two-factor: tests only."""
+    if getattr(settings, "AUTH_TRUST_FORCE_LOGIN", False):
+        return [checks.Error("AUTH_TRUST_FORCE_LOGIN is on: sessions not made by the log-in page skip two-factor.",
+                             hint="Only the test settings may set it.", id="accounts.E001")]
+    return []

@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from yidi.accounts.actions import do_save_responsibility
+from yidi.accounts.auth import do_install_two_factor, has_two_factor, requires_two_factor
 from yidi.accounts.domain import Role, UnitKind
 from yidi.accounts.models import PlatformType, Unit, User
 from yidi.cases import actions
@@ -120,6 +121,10 @@ COMPANIES = ["袜业有限公司", "五金制品有限公司", "建筑工程有�
              "珍珠养殖专业合作社", "电器有限公司", "汽车维修服务部"]
 
 
+# The demo's published two-factor secret for the accounts that must use two-factor (leaders, supervisors and the
+# three admin roles). `yidi manage demo_code USER` prints the current code; it refuses any other secret.
+DEMO_TOTP_SECRET = "YIDIDEMOYIDIDEMOYIDIDEMOYIDIDEMO"
+
 DEMO_ACCOUNTS = [
     # username, role, unit code, display name, what it shows
     ("registrar", Role.REGISTRAR, "centre", "李晓梅", "窗口受理：登记事项、受理"),
@@ -201,7 +206,9 @@ def build_organisation() -> dict[str, int]:
         make_unit(code, kind=UnitKind.POLICE_STATION, region_code=township, name=name)
     for username, role, unit_code, name, _ in DEMO_ACCOUNTS:
         unit = None if role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN) else Unit.objects.get(code=unit_code)
-        make_user(username, role, unit=unit, name=name)
+        user = make_user(username, role, unit=unit, name=name)
+        if requires_two_factor(user) and not has_two_factor(user):
+            do_install_two_factor(user, secret=DEMO_TOTP_SECRET, actor=None)
     return {"units": Unit.objects.count(), "townships": len(townships)}
 
 

@@ -23,6 +23,7 @@ def site(request):
         items.append(("审计日志", reverse("audit_event_list")))
     if user.is_staff:
         items.append(("管理后台", reverse("admin:index")))
+    items.append(("账号安全", reverse("account_security")))
     matches = [url for _, url in items if request.path == url or (url != "/" and request.path.startswith(url))]
     active = max(matches, key=len) if matches else None
     context["nav_items"] = [{"label": label, "url": url, "active": url == active} for label, url in items]

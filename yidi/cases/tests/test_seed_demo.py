@@ -35,3 +35,16 @@ def test_a_dry_run_writes_nothing(capsys):
     call_command("seed_demo", "--matters", "5", "--until", "2026-11-28")
     assert "演练完成，未写入" in capsys.readouterr().out
     assert not Case.objects.exists() and not Unit.objects.filter(code="arbitration").exists()
+
+
+@pytest.mark.django_db
+def test_demo_accounts_that_need_two_factor_get_the_published_demo_secret(capsys):
+    from yidi.accounts.auth import has_two_factor
+
+    call_command("seed_demo", "--commit", "--matters", "1", "--until", "2026-11-28")
+    assert has_two_factor(User.objects.get(username="leader")) and has_two_factor(User.objects.get(username="sysadmin"))
+    assert not has_two_factor(User.objects.get(username="registrar"))
+    call_command("demo_code", "leader")
+    assert capsys.readouterr().out.strip()[-6:].isdigit()
+    with pytest.raises(Exception, match="没有使用演示密钥"):
+        call_command("demo_code", "registrar")

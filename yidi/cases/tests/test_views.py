@@ -154,6 +154,6 @@ def test_the_list_is_paginated_with_a_fixed_number_of_queries(client, registrar,
 
 def test_a_system_admin_sees_no_business_data(client, registrar, admin):
     case = make_case(registrar)
-    login(client, admin)
+    client.force_login(admin)  # the log-in page would first ask an admin to enrol two-factor
     assert client.get(reverse("case_detail", args=[case.code])).status_code == 404
     assert "您的账号没有业务数据权限" in client.get(reverse("workbench")).content.decode()

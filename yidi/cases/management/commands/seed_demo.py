@@ -74,5 +74,9 @@ class Command(BaseCommand):
 
     def _print_accounts(self):
         self.stdout.write(f"\n演示账号（密码均为 {DEFAULT_PASSWORD}）：")
+        self.stdout.write(
+            "  领导、督查和三员账号须两步验证：验证码用 `yidi manage demo_code 账号` 查看，"
+            f"或把密钥 {demo.DEMO_TOTP_SECRET} 加入手机验证器"
+        )
         for username, _, _, name, what in demo.DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<11} {name}  {what}")
