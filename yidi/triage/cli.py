@@ -147,8 +147,34 @@ def _analyse(args) -> int:
         model = load_model(args.model)
         models[model.taxonomy] = model
     context = TriageContext(county_code=args.county, reference_on=date.today(), models=models)
-    print(json.dumps(analyse(text, context=context).to_dict(), ensure_ascii=False, indent=2))
+    analysis = analyse(text, context=context)
+    result = analysis.to_dict()
+    result["route"] = _route_suggestion(analysis)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
+
+
+def _route_suggestion(analysis) -> dict:
+    """Where the shipped routing rules would send the matter (the deployment's own rules live in its
+    database; the staff pages use those). Pure: no database is needed."""
+    from yidi.routing.domain import Facts, load_rules, route
+
+    mediation = analysis.labels.get("mediation_type")
+    places = analysis.facts.places
+    place = max(places, key=lambda p: len(p.code)) if places else None  # the most precise place named
+    facts = Facts(
+        dispute_type=getattr(mediation, "label", None), grade=analysis.grade.grade,
+        complexity=analysis.grade.complexity, region_code=place.code if place else None,
+        region_level=place.level if place else None, amount=analysis.facts.amount_involved,
+        people=analysis.facts.people_involved,
+    )
+    decision = route(facts, load_rules())
+    return {
+        "matched": decision.matched, "rule_id": decision.rule_id,
+        "handling_level": decision.handling_level.value if decision.handling_level else None,
+        "lead": decision.lead.label() if decision.lead else None,
+        "co_units": [unit.label() for unit in decision.co_units], "reasons": list(decision.reasons),
+    }
 
 
 def _install(args) -> int:

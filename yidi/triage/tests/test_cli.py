@@ -232,3 +232,12 @@ def test_train_streams_large_files_even_when_sorted_by_label(capsys, tmp_path, m
     assert "held-out macro-F1 = 1.0000" in out
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["selection"]["chosen"] == "sgd(modified_huber, streaming)"
+
+
+def test_analyse_includes_where_the_shipped_rules_would_route_the_matter(capsys):
+    from yidi.triage.cli import main
+
+    assert main(["analyse", "--county", "330681", "枫桥镇枫源村两户村民因排水沟堵塞发生争执，请求调解"]) == 0
+    route = json.loads(capsys.readouterr().out)["route"]
+    assert (route["matched"], route["rule_id"], route["handling_level"], route["lead"]) == (
+        True, "simple_to_village", "village", "属地村（社区）调委会")
