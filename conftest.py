@@ -41,15 +41,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
         build_world()
 
 
-@pytest.fixture
-def world(transactional_db):
-    """For tests that commit (`transaction=True`): the world is rebuilt, since those tests empty the tables."""
-    from yidi.cases.demo import reseed_reference_data
-
-    reseed_reference_data()
-    build_world()
-
-
 def _unit(code):
     from yidi.accounts.models import Unit
 

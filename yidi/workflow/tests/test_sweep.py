@@ -176,34 +176,62 @@ def test_the_management_command_runs_one_sweep(registrar, dispatcher, capsys):
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
                     reason="SKIP LOCKED claims need PostgreSQL; SQLite serialises writers instead")
-def test_two_workers_sweeping_at_once_never_process_a_matter_twice(world):
+def test_two_workers_sweeping_at_once_never_process_a_matter_twice(django_db_setup, django_db_blocker):
+    """Real commits from two threads with their own connections. Not a `transaction=True` test (its flush would
+    empty the county loaded once per test database): the test removes what it wrote, audit rows included."""
     import threading
 
-    from django.db import connections
+    from django.db import connection, connections, transaction
 
     from yidi.accounts.domain import Role
     from yidi.accounts.models import Unit, User
+    from yidi.audit.models import AuditChainHead, AuditEvent
     from yidi.cases.builders import make_user
+    from yidi.cases.models import CaseParty, Person
+    from yidi.core.models import CodeSequence
 
-    registrar = make_user("registrar", Role.REGISTRAR, unit=Unit.objects.get(code="centre"))
-    dispatcher = make_user("dispatcher", Role.DISPATCHER, unit=Unit.objects.get(code="command"))
-    cases = [register_and_assign(registrar, dispatcher, at(2026, 3, 2, 9, i)) for i in range(30)]
-    results, barrier = [], threading.Barrier(2)
+    with django_db_blocker.unblock():
+        head = AuditChainHead.objects.values_list("last_seq", "last_mac").first()
+        start_seq = head[0] if head else 0
+        sequences = list(CodeSequence.objects.values_list("pk", "last_value"))
+        users = [
+            make_user("sweep-registrar", Role.REGISTRAR, unit=Unit.objects.get(code="centre")),
+            make_user("sweep-dispatcher", Role.DISPATCHER, unit=Unit.objects.get(code="command")),
+        ]
+        cases = [register_and_assign(users[0], users[1], at(2026, 3, 2, 9, i)) for i in range(30)]
+        results, barrier = [], threading.Barrier(2)
 
-    def work():
+        def work():
+            try:
+                barrier.wait()
+                results.append(sweep_deadlines(now=at(2026, 3, 4, 8, 0), batch_size=5))
+            finally:
+                connections.close_all()
+
         try:
-            barrier.wait()
-            results.append(sweep_deadlines(now=at(2026, 3, 4, 8, 0), batch_size=5))
+            threads = [threading.Thread(target=work) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sum(r.processed for r in results) == 30
+            assert sum(r.effects for r in results) == 60
+            assert all(Urging.objects.filter(case=case).count() == 1 for case in cases)
         finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sum(r.processed for r in results) == 30
-    assert sum(r.effects for r in results) == 60
-    assert Urging.objects.count() == 30
-    assert all(Urging.objects.filter(case=case).count() == 1 for case in cases)
-    assert User.objects.filter(username="registrar").exists()
+            table, head_table = AuditEvent._meta.db_table, AuditChainHead._meta.db_table
+            with transaction.atomic(), connection.cursor() as cursor:
+                people = list(CaseParty.objects.filter(case__in=cases).values_list("person_id", flat=True))
+                Case.objects.filter(pk__in=[case.pk for case in cases]).delete()
+                Person.objects.filter(pk__in=people).delete()
+                CodeSequence.objects.exclude(pk__in=[pk for pk, _ in sequences]).delete()
+                for pk, value in sequences:
+                    CodeSequence.objects.filter(pk=pk).update(last_value=value)
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                cursor.execute(f"DELETE FROM {table} WHERE seq > %s", [start_seq])
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+                if head:
+                    cursor.execute(f"UPDATE {head_table} SET last_seq = %s, last_mac = %s", list(head))
+                else:
+                    cursor.execute(f"DELETE FROM {head_table}")
+                User.objects.filter(username__startswith="sweep-").delete()
+            connection.close()
