@@ -85,12 +85,14 @@ def _periodic_tasks():
     a full audit-chain verification and the disabling of long-unused accounts each day."""
     from yidi.accounts.tasks import disable_inactive_accounts_task
     from yidi.audit.tasks import verify_chain_task, write_checkpoint_task
+    from yidi.privacy.tasks import anonymise_expired_task
     from yidi.workflow.tasks import sweep_deadlines_task
 
     return [
         (sweep_deadlines_task, SWEEP_EVERY_SECONDS),
         (write_checkpoint_task, 600),
         (verify_chain_task, 86400),
+        (anonymise_expired_task, 86400),
         (disable_inactive_accounts_task, 86400),
     ]
 

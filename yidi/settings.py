@@ -75,6 +75,12 @@ FIELD_ENCRYPTION_KEYS = parse_key_ring(_field_keys) if _field_keys.strip() else 
 if not FIELD_ENCRYPTION_KEYS and not DEBUG and not env_bool("YIDI_ALLOW_INSECURE_KEY"):
     raise ImproperlyConfigured("YIDI_FIELD_KEYS is not set; see docs/crypto.md")
 
+# Personal data (docs/privacy.md): reveals per person per hour; approved exports' validity and downloads.
+PRIVACY_REVEAL_LIMIT_PER_HOUR = env_int("YIDI_REVEAL_LIMIT_PER_HOUR", 30)
+PRIVACY_EXPORT_VALID_HOURS = env_int("YIDI_EXPORT_VALID_HOURS", 24)
+PRIVACY_EXPORT_MAX_DOWNLOADS = env_int("YIDI_EXPORT_MAX_DOWNLOADS", 3)
+PRIVACY_EXPORT_MAX_CASES = env_int("YIDI_EXPORT_MAX_CASES", 2000)
+
 ALLOWED_HOSTS = [h.strip() for h in env("YIDI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("YIDI_CSRF_TRUSTED_ORIGINS").split(",") if o.strip()]
 
@@ -99,6 +105,7 @@ INSTALLED_APPS = [
     "yidi.routing",
     "yidi.cases",
     "yidi.workflow",
+    "yidi.privacy",
 ]
 
 MIDDLEWARE = [

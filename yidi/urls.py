@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("yidi.accounts.urls")),
     path("supervision/", include("yidi.workflow.urls")),
     path("audit/", include("yidi.audit.urls")),
+    path("privacy/", include("yidi.privacy.urls")),
     path("", include("yidi.cases.urls")),
 ]
 

@@ -44,6 +44,7 @@ STAFF_ROLES = frozenset(Role) - {Role.CITIZEN}
 # Business data (matters, parties, the timeline) is never registered in the admin.
 ADMIN_SITE_SCOPES: dict[Role, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset({"regions", "core", "accounts", "routing", "cases.channel", "django_tasks_database"}),
+    Role.SECURITY_ADMIN: frozenset({"privacy.retentionrule"}),
 }
 
 

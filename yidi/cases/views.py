@@ -277,6 +277,7 @@ def _detail_context(request, case, *, failed_action=None, failed_form=None) -> d
         })
     parties = [
         {
+            "id": party.pk,
             "role": party.get_role_display(),
             "kind": party.person.get_kind_display(),
             "name": party.person.name,
