@@ -196,6 +196,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if not access.can_read_cases(user):
+        raise Http404("页面不存在")
     form = forms.CaseFilterForm(request.GET or None, region_prefix=_region_prefix(user))
     filters = queries.CaseFilters()
     if form.is_bound and form.is_valid():

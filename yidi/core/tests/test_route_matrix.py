@@ -1,0 +1,96 @@
+"""Every URL is in the role × route matrix (deny by default), and no page is reachable without logging in.
+
+A new URL fails `test_every_route_is_in_the_matrix` until its access rule is written down here. The object-level
+rules (region, responsibility, assignment) are tested per app; this file holds the route-level layer.
+"""
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+
+# name → who may open it: "public" (no log-in), "authenticated" (any signed-in account; the view itself then
+# scopes the data), or the set of roles (the view answers 404 to anybody else).
+CASE_READERS = {"grid_worker", "registrar", "dispatcher", "handler", "mediator", "leader", "supervisor"}
+MATRIX: dict[str, str | set[str]] = {
+    "login": "public",
+    "logout": "public",  # POST only; without a session it has nothing to end
+    "two_factor_verify": "public",  # the second step of a log-in that is not finished yet
+    "two_factor_setup": "authenticated",
+    "password_change": "authenticated",
+    "account_security": "authenticated",
+    "workbench": "authenticated",
+    "case_list": CASE_READERS,
+    "case_register": {"registrar", "dispatcher", "grid_worker"},
+    "case_triage": {"registrar", "dispatcher", "grid_worker"},
+    "case_detail": CASE_READERS,
+    "case_action": CASE_READERS,
+    "case_add_contact": {"registrar", "dispatcher", "handler", "mediator", "grid_worker"},
+    "case_record_visit": {"registrar", "dispatcher", "handler", "mediator", "grid_worker"},
+    "case_add_attachment": {"registrar", "dispatcher", "handler", "mediator", "grid_worker"},
+    "case_attachment": CASE_READERS,
+    "urging_list": {"supervisor", "leader", "dispatcher"},
+    "overdue": {"supervisor", "leader", "dispatcher"},
+    "audit_event_list": {"auditor"},
+    "audit_export": {"auditor"},
+    "audit_verify": {"auditor"},
+    "privacy_reveal": {"registrar", "dispatcher", "leader", "handler", "mediator"},
+    "privacy_export_list": CASE_READERS,
+    "privacy_export_new": CASE_READERS,
+    "privacy_export_masked": CASE_READERS,
+    "privacy_export_approvals": {"dispatcher", "leader", "supervisor"},
+    "privacy_export_detail": CASE_READERS,
+    "privacy_export_approve": {"dispatcher", "leader", "supervisor"},
+    "privacy_export_refuse": {"dispatcher", "leader", "supervisor"},
+    "privacy_export_download": CASE_READERS,
+}
+SAMPLE_ARGS = {"code": "330681-2026-999999", "party_id": 1, "field": "phone", "action": "accept", "export_id": 1,
+               "attachment_id": 1}
+
+
+def _routes(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if str(pattern.pattern).startswith("admin/"):  # the admin site checks staff and role scopes itself
+                continue
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield pattern
+
+
+def _url(pattern) -> str:
+    return reverse(pattern.name, kwargs={key: SAMPLE_ARGS[key] for key in pattern.pattern.converters})
+
+
+def test_every_route_is_in_the_matrix():
+    names = {pattern.name for pattern in _routes(get_resolver().url_patterns)}
+    assert None not in names, "every URL pattern needs a name"
+    assert names == set(MATRIX), f"missing from the matrix: {names - set(MATRIX)}; stale: {set(MATRIX) - names}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pattern", list(_routes(get_resolver().url_patterns)), ids=lambda p: p.name)
+def test_no_page_but_the_public_ones_answers_without_a_log_in(client, pattern):
+    url = _url(pattern)
+    for method in (client.get, client.post):
+        response = method(url)
+        if MATRIX[pattern.name] == "public":
+            assert response.status_code in (200, 302, 405)
+        else:
+            assert response.status_code == 302 and response["Location"].startswith(reverse("login")), (
+                f"{method.__name__.upper()} {url} answered {response.status_code}"
+            )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["registrar", "dispatcher", "handler", "supervisor", "admin", "citizen"])
+def test_routes_without_arguments_refuse_roles_outside_the_matrix(client, request, persona):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    for pattern in _routes(get_resolver().url_patterns):
+        allowed = MATRIX[pattern.name]
+        if pattern.pattern.converters or isinstance(allowed, str):
+            continue
+        response = client.get(_url(pattern))
+        if user.role_set & allowed:
+            assert response.status_code in (200, 302, 405), f"{persona} {pattern.name}: {response.status_code}"
+        else:
+            assert response.status_code in (403, 404, 405), f"{persona} {pattern.name}: {response.status_code}"
