@@ -583,7 +583,7 @@ def do_archive_case(code: str, *, actor) -> Case:
 
 def _begin_addition(code: str, *, actor) -> Case:
     case = access.get_case_for_user(actor, code, for_update=True)
-    if not actor.role_set & {Role.REGISTRAR, Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER}:
+    if not actor.role_set & domain.ADDITION_ROLES:
         raise access.ActionDenied("您的角色无权补充事项材料")
     return case
 

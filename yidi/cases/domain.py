@@ -285,6 +285,8 @@ UNIT_BOUND_ACTIONS = frozenset(
 # Roles bound to the lead unit for unit-bound actions; the others (a dispatcher escalating) act on any matter
 # in their scope.
 UNIT_BOUND_ROLES = frozenset({Role.HANDLER, Role.MEDIATOR})
+# Who may add contacts, visits and attachments to a matter in scope (no status change).
+ADDITION_ROLES = frozenset({Role.REGISTRAR, Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER})
 # Actions that must carry a written reason.
 REASON_REQUIRED = frozenset(
     {
@@ -460,11 +462,6 @@ def check_performance_monitoring(outcome: Outcome | None) -> None:
 def case_code_prefix(region_code: str) -> str:
     """Matters are numbered per county: the first six digits of the region code."""
     return region_code[:6]
-
-
-def is_group_matter(people_involved: int | None, threshold: int = 5) -> bool:
-    """≥ 5 people with a common demand is the 群体性 trigger (信访工作条例 Art 20; configurable)."""
-    return people_involved is not None and people_involved >= threshold
 
 
 

@@ -16,6 +16,7 @@ from yidi.accounts import access
 from yidi.cases import actions, forms, queries, triage
 from yidi.cases.domain import (
     ACTION_LABELS,
+    ADDITION_ROLES,
     REASON_REQUIRED,
     CaseAction,
     IllegalTransition,
@@ -292,9 +293,7 @@ def _detail_context(request, case, *, failed_action=None, failed_form=None) -> d
     return {
         "case": case, "detail": detail, "parties": parties, "action_panels": action_panels,
         "route": queries.latest_route_suggestion(case),
-        "can_add": access.can_read_cases(user) and not user.role_set.isdisjoint(
-            {"registrar", "dispatcher", "handler", "mediator", "grid_worker"}
-        ),
+        "can_add": access.can_read_cases(user) and bool(user.role_set & ADDITION_ROLES),
         "contact_form": forms.ContactForm(prefix="contact"),
         "visit_form": forms.VisitForm(prefix="visit"),
         "attachment_form": forms.AttachmentForm(prefix="attachment"),

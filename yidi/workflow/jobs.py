@@ -80,8 +80,3 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
                     logger.exception("deadline sweep failed on %s; retrying later", case.code)
                     Case.objects.filter(pk=case.pk).update(next_deadline_at=now + RETRY_DELAY)
                     result.failures += 1
-
-
-def count_due(now: datetime) -> int:
-    return Case.objects.filter(next_deadline_at__lte=now).count()
-
