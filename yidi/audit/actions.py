@@ -25,7 +25,7 @@ from yidi.audit import domain, queries
 from yidi.audit.domain import Anchor, AuditKey, Checkpoint, Problem, VerifyResult
 from yidi.audit.models import AuditChainHead, AuditEvent, AuditOutcome
 from yidi.core import clock
-from yidi.core.bulk import insert_rows
+from yidi.core.bulk import insert_values
 from yidi.core.request_context import current_source_ip
 
 logger = logging.getLogger("yidi.audit")
@@ -90,17 +90,15 @@ def _lock_head(cursor, select_sql: str) -> tuple[int, str]:
     return found[0], found[1]
 
 
-def _chained_values(event: AuditEvent) -> list[Any]:
-    return [getattr(event, name) for name in domain.CHAINED_FIELDS]
+def _append(rows: list[dict[str, Any]]) -> list[AuditEvent] | list[dict[str, Any]]:
+    """Seal `rows` (column values by attname) in order onto the end of the chain and insert them, in the
+    caller's transaction. One row is saved through the ORM and comes back as the saved `AuditEvent`; a batch
+    is inserted as plain values and comes back as the rows with `seq`, `key_id`, `prev_mac` and `mac` set.
 
-
-def _append(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Seal `events` in order onto the end of the chain and insert them, in the caller's transaction.
-
-    Three statements while the head is locked: read the head (FOR UPDATE), insert the rows, move the head.
-    The head stays locked until the caller's transaction ends, so appends are serialised in commit order
-    and a rolled-back transaction leaves no gap. Call `record` as the last write of an action: everything
-    after it in the transaction runs with the head held.
+    Three statements while the head is locked: read the head (FOR UPDATE), insert the rows (one statement
+    however many), move the head. The head stays locked until the caller's transaction ends, so appends are
+    serialised in commit order and a rolled-back transaction leaves no gap. Call `record` as the last write
+    of an action: everything after it in the transaction runs with the head held.
     """
     key = current_key()
     alias = AuditEvent.objects.db
@@ -108,19 +106,26 @@ def _append(events: list[AuditEvent]) -> list[AuditEvent]:
     select_sql, update_sql = _head_sql(connection)
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
         last_seq, last_mac = _lock_head(cursor, select_sql)
-        for event in events:
+        for row in rows:
             last_seq += 1
-            event.seq, event.key_id, event.prev_mac = last_seq, key.key_id, last_mac
-            event.mac = last_mac = domain.row_mac(_chained_values(event), prev_mac=last_mac, mac_key=key.mac_key)
-        if len(events) == 1:
-            events[0].save(force_insert=True)
+            row["seq"], row["key_id"], row["prev_mac"] = last_seq, key.key_id, last_mac
+            values = [row[name] for name in domain.CHAINED_FIELDS]
+            row["mac"] = last_mac = domain.row_mac(values, prev_mac=last_mac, mac_key=key.mac_key)
+        if len(rows) == 1:
+            sealed = [AuditEvent(**rows[0])]
+            sealed[0].save(force_insert=True)
         else:
-            insert_rows(events)  # ids are not read back: executemany is far cheaper than bulk_create
+            sealed = rows
+            insert_values(AuditEvent, domain.ROW_FIELDS, [[row[name] for name in domain.ROW_FIELDS] for row in rows])
         cursor.execute(update_sql, [last_seq, last_mac, AuditChainHead.SINGLETON])
-    return events
+    return sealed
 
 
-def _new_event(
+def model_to_row(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in domain.ROW_FIELDS}
+
+
+def _new_row(
     *,
     actor,
     action: str,
@@ -130,23 +135,26 @@ def _new_event(
     outcome: str = AuditOutcome.SUCCESS,
     reason: str = "",
     data: dict[str, Any] | None = None,
-) -> AuditEvent:
+    at=None,
+    source_ip=None,
+) -> dict[str, Any]:
+    """The column values of one audit row, before sealing (plain values: the sweep writes thousands)."""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent(
-        at=clock.now(),
-        actor=actor if is_user else None,
-        actor_username=actor.get_username() if is_user else "system",
-        actor_roles=",".join(actor.role_codes) if is_user else "",
-        actor_unit_code=actor.unit.code if is_user and actor.unit_id else "",
-        source_ip=current_source_ip(),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        fields=_as_stored(list(fields)),
-        outcome=outcome,
-        reason=reason,
-        data=_as_stored(data or {}),
-    )
+    return {
+        "at": at or clock.now(),
+        "actor_id": actor.pk if is_user else None,
+        "actor_username": actor.get_username() if is_user else "system",
+        "actor_roles": ",".join(actor.role_codes) if is_user else "",
+        "actor_unit_code": actor.unit.code if is_user and actor.unit_id else "",
+        "source_ip": source_ip,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "fields": _as_stored(list(fields)),
+        "outcome": outcome,
+        "reason": reason,
+        "data": _as_stored(data or {}),
+    }
 
 
 def record(
@@ -161,18 +169,23 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit row for `actor` (a user, or None for the system) in the caller's transaction."""
-    event = _new_event(
+    row = _new_row(
         actor=actor, action=action, object_type=object_type, object_id=object_id, fields=fields, outcome=outcome,
-        reason=reason, data=data,
+        reason=reason, data=data, source_ip=current_source_ip(),
     )
-    return _append([event])[0]
+    return _append([row])[0]
 
 
-def record_many(*, actor, entries: Iterable[dict[str, Any]]) -> list[AuditEvent]:
-    """Several audit rows by one actor in one append: one head lock, one bulk insert, one head move (the
-    deadline sweep writes hundreds at a time). Each entry holds `record`'s other keyword arguments."""
-    events = [_new_event(actor=actor, **entry) for entry in entries]
-    return _append(events) if events else []
+def record_many(*, actor, entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several audit rows by one actor in one append: one head lock, one insert, one head move (the deadline
+    sweep writes thousands at a time). Each entry holds `record`'s other keyword arguments. Returns the sealed
+    rows as column values (no model instances)."""
+    at, source_ip = clock.now(), current_source_ip()
+    rows = [_new_row(actor=actor, at=at, source_ip=source_ip, **entry) for entry in entries]
+    if not rows:
+        return []
+    sealed = _append(rows)
+    return [model_to_row(event) for event in sealed] if len(rows) == 1 else sealed
 
 
 # --- checkpoints -------------------------------------------------------------------------------------

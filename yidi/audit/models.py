@@ -28,7 +28,7 @@ class AuditEvent(models.Model):
     actor_roles = models.CharField("角色", max_length=200, blank=True)
     actor_unit_code = models.CharField("单位", max_length=60, blank=True)
     source_ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
-    action = models.CharField("操作", max_length=60, db_index=True)  # search by action
+    action = models.CharField("操作", max_length=60)  # search by action: `audit_action` (exact, no LIKE index)
     object_type = models.CharField("对象类型", max_length=40)
     object_id = models.CharField("对象标识", max_length=100)
     fields = models.JSONField("涉及字段", default=list, blank=True)
@@ -44,6 +44,7 @@ class AuditEvent(models.Model):
         verbose_name_plural = "审计记录"
         ordering = ["seq"]
         indexes = [
+            models.Index(fields=["action"], name="audit_action"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),  # an object's history
             models.Index(fields=["actor_username", "at"], name="audit_actor"),  # an account's actions
         ]

@@ -55,11 +55,18 @@ class Case(models.Model):
 
     code = models.CharField("事项编码", max_length=24, unique=True)
     status = models.CharField("状态", max_length=30, choices=_choices(STATUS_LABELS), default=CaseStatus.REGISTERED)
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name="来源渠道")
+    # The reference-table keys below carry no index of their own: lists filter them within a region or date
+    # range (served by the composite indexes), and every index is one more write on each deadline update.
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="+", verbose_name="来源渠道", db_index=False
+    )
     request_type = models.CharField("诉求类型", max_length=20, choices=_choices(REQUEST_TYPE_LABELS))
     title = models.CharField("事项标题", max_length=120)
     description = models.TextField("事项描述")
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="发生地")
+    # No index of its own: region scoping is a code range, served by `case_region_registered`.
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="发生地", db_index=False
+    )
     address = models.CharField("详细地点", max_length=200, blank=True)
     latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
@@ -68,7 +75,7 @@ class Case(models.Model):
     amount_involved = models.DecimalField("涉及金额（元）", max_digits=14, decimal_places=2, null=True, blank=True)
     primary_type = models.ForeignKey(
         "core.TaxonomyLabel", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name="纠纷类型",
+        verbose_name="纠纷类型", db_index=False,
     )
     grade = models.CharField("风险等级", max_length=10, choices=_choices(GRADE_LABELS), blank=True)
     complexity = models.CharField("复杂程度", max_length=10, choices=_choices(COMPLEXITY_LABELS), blank=True)
@@ -82,11 +89,12 @@ class Case(models.Model):
     )
     outcome = models.CharField("办理结果", max_length=30, choices=_choices(OUTCOME_LABELS), blank=True)
     evaluation = models.CharField("群众评价", max_length=30, choices=_choices(EVALUATION_LABELS), blank=True)
-    lead_unit = models.ForeignKey(
-        "accounts.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="主办单位"
+    lead_unit = models.ForeignKey(  # indexed by `case_lead_unit_status`
+        "accounts.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="主办单位",
+        db_index=False,
     )
     registering_unit = models.ForeignKey(
-        "accounts.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="登记单位"
+        "accounts.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="登记单位", db_index=False
     )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
@@ -288,7 +296,7 @@ class Assignment(models.Model):
 class CaseEvent(models.Model):
     """The matter's timeline (全程留痕): one row per action, with who, when and why."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)  # (case, seq)
     seq = models.PositiveIntegerField()
     action = models.CharField(max_length=40, choices=[(key, label) for key, label in EVENT_LABELS.items()])
     from_status = models.CharField(max_length=30, blank=True)

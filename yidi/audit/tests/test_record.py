@@ -117,9 +117,9 @@ def test_record_many_appends_a_batch_under_one_lock_and_it_verifies():
     with CaptureQueriesContext(connection) as queries:
         events = record_many(actor=None, entries=entries)
 
-    assert [e.seq for e in events] == [last_seq + 1, last_seq + 2, last_seq + 3]
-    assert [e.prev_mac for e in events] == [last_mac, events[0].mac, events[1].mac]
-    assert head() == (events[-1].seq, events[-1].mac)
+    assert [e["seq"] for e in events] == [last_seq + 1, last_seq + 2, last_seq + 3]
+    assert [e["prev_mac"] for e in events] == [last_mac, events[0]["mac"], events[1]["mac"]]
+    assert head() == (events[-1]["seq"], events[-1]["mac"])
     assert len(queries.captured_queries) == 3  # lock the head, one bulk insert, move the head
     assert [e.actor_username for e in AuditEvent.objects.filter(seq__gt=last_seq)] == ["system"] * 3
     assert verify_chain().ok
