@@ -338,6 +338,7 @@ def _record_route_suggestion(case: Case) -> RoutingRecord:
         case=case, decided_at=clock.now(), rule_code=suggestion.rule_id or "", matched=lead is not None,
         handling_level=level, lead_unit_code=lead.code if lead else "",
         co_unit_codes=[unit.code for unit in suggestion.co_units] if lead else [], reasons=reasons,
+        policy_code=(suggestion.policy_id or "") if lead else "",
     )
 
 
@@ -402,7 +403,9 @@ def do_assign_case(
             override_reason=override_reason.strip(), decided_by=actor,
         )
     case.lead_unit = units[lead_unit_code]
-    fields = ["lead_unit"]
+    follows_rule = suggestion is not None and suggestion.matched and not overrides
+    case.routed_policy = suggestion.policy_code if follows_rule else ""
+    fields = ["lead_unit", "routed_policy"]
     if handling_level:
         case.handling_level = handling_level
         fields.append("handling_level")
@@ -696,12 +699,14 @@ def do_escalate_case(code: str, *, actor, reason: str) -> Case:
     after = next_status(case.status_enum, CaseAction.ESCALATE)
     from_level = case.handling_level
     _end_active_assignments(case, at=clock.now())
-    case.lead_unit, case.handling_level = None, domain.higher_level(case.handling_level)
-    return _finish(
+    case.lead_unit, case.handling_level, case.routed_policy = None, domain.higher_level(case.handling_level), ""
+    case = _finish(
         case, CaseAction.ESCALATE, actor=actor, from_status=before, to_status=after,
-        fields=["lead_unit", "handling_level"], reason=reason,
+        fields=["lead_unit", "handling_level", "routed_policy"], reason=reason,
         data={"from_level": from_level, "to_level": case.handling_level},
     )
+    _record_route_suggestion(case)  # the rules' view at the new level, for the dispatcher there
+    return case
 
 
 def _begin_side(code: str, action: CaseAction, *, actor) -> Case:

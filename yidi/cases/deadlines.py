@@ -63,11 +63,24 @@ STARTS: dict[str, frozenset[str]] = {
     "closed": frozenset({"closed"}),
     # 重办: the handling clock starts again from the reopening.
     "reopened": frozenset({"signed", "accepted"}),
+    # 上报提级: the higher level gets the stage's full limit from the escalation, whatever event started the
+    # lower level's clock (which the escalation cancelled); an assign clock, where the policy has one, too.
+    "escalated": frozenset(StartEvent),
 }
-RESTARTED_STAGES_ON_REOPEN = frozenset({Stage.HANDLE})
+# Events that start only some of the stages their start events name.
+RESTARTED_STAGES: dict[str, frozenset[str]] = {
+    "reopened": frozenset({Stage.HANDLE}),
+    "escalated": frozenset({Stage.ASSIGN, Stage.HANDLE}),
+}
 
 
 def policy_for(case: Case) -> DeadlinePolicy | None:
+    """The policy the routing rule followed at assignment named (`Case.routed_policy`), if it still exists;
+    otherwise the most specific policy of the table."""
+    if case.routed_policy:
+        for policy in worktime.policies():
+            if policy.id == case.routed_policy:
+                return policy
     try:
         return select_policy(
             worktime.policies(),
@@ -129,7 +142,7 @@ def on_case_event(case: Case, event: str, *, at: datetime, save: bool = True) ->
             deadline.met_at = at
             deadline.save(update_fields=["met_at"])
         elif deadline.stage in CANCELLED_BY.get(event, ()) or (
-            event == "reopened" and deadline.stage in RESTARTED_STAGES_ON_REOPEN
+            event == "reopened" and deadline.stage in RESTARTED_STAGES["reopened"]
         ):
             deadline.cancelled_at = at
             deadline.save(update_fields=["cancelled_at"])
@@ -143,7 +156,7 @@ def on_case_event(case: Case, event: str, *, at: datetime, save: bool = True) ->
         for limit in policy.stages:
             if limit.start_event not in STARTS[event] or limit.stage in running_stages:
                 continue
-            if event == "reopened" and limit.stage not in RESTARTED_STAGES_ON_REOPEN:
+            if event in RESTARTED_STAGES and limit.stage not in RESTARTED_STAGES[event]:
                 continue
             deadline = CaseDeadline(
                 case=case, stage=limit.stage, policy_code=policy.id, day_unit=limit.unit, limit_days=limit.limit,

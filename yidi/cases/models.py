@@ -108,6 +108,8 @@ class Case(models.Model):
     due_at = models.DateTimeField("当前期限", null=True, blank=True)
     deadline_state = models.CharField("期限状态", max_length=10, blank=True)
     next_deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)  # the deadline sweep's claim
+    # The deadline policy named by the routing rule the dispatcher followed (blank: the policy table decides).
+    routed_policy = models.CharField("分派规则指定的时限规则", max_length=60, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     version = models.PositiveIntegerField("版本", default=1)
 
@@ -494,6 +496,7 @@ class RoutingRecord(models.Model):
     handling_level = models.CharField(max_length=10, blank=True)
     lead_unit_code = models.CharField(max_length=60, blank=True)
     co_unit_codes = models.JSONField(default=list, blank=True)
+    policy_code = models.CharField(max_length=60, blank=True)  # the rule's deadline policy, if it names one
     reasons = models.JSONField(default=list, blank=True)
     is_override = models.BooleanField(default=False)
     override_reason = models.TextField(blank=True)

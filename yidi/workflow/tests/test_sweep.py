@@ -97,7 +97,14 @@ def test_an_overdue_handling_is_escalated_back_to_the_command_desk(registrar, di
     assert (case.status, case.lead_unit, case.handling_level) == (CaseStatus.ACCEPTED, None, "county")
     event = CaseEvent.objects.filter(case=case, action="escalate").get()
     assert (event.actor, event.actor_name) == (None, "系统（期限巡检）")
-    assert not CaseDeadline.objects.filter(case=case, stage="handle", met_at=None, cancelled_at=None).exists()
+    handle = CaseDeadline.objects.filter(case=case, stage="handle").order_by("id")
+    assert [(d.started_at, d.cancelled_at) for d in handle] == [
+        (at(2026, 3, 2, 9, 0), at(2026, 4, 7, 9, 0)),  # the township's clock ends with the escalation
+        (at(2026, 4, 7, 9, 0), None),  # the county gets the full month from the escalation
+    ]
+    assert running(case, "handle").due_at == at(2026, 5, 7, 23, 59, 59)
+    case.refresh_from_db()
+    assert (case.due_at, case.deadline_state) == (at(2026, 5, 7, 23, 59, 59), "green")
 
 
 def test_an_expired_labour_mediation_tells_the_worker_about_arbitration(registrar, dispatcher, handler):
