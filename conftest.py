@@ -113,3 +113,26 @@ def _fresh_reference_caches():
     yield
     worktime.clear_cache()
     clear_rule_cache()
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_leaks():
+    """Fail the test if a response or log line it produced shows an unmasked ID or phone number."""
+    import logging
+
+    from yidi.security.leaks import LeakLogHandler, collector
+
+    handler = LeakLogHandler(level=logging.DEBUG)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)  # INFO lines too, not only warnings: the access and audit logs are INFO
+    collector.take()
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    leaks = collector.take()
+    if leaks:
+        pytest.fail("个人信息泄露（未脱敏）：\n" + "\n".join(str(leak) for leak in leaks), pytrace=False)

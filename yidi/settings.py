@@ -203,7 +203,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env_bool("YIDI_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+# HTTPS: HSTS for a year wherever cookies are secure (the browser then never tries plain HTTP again);
+# behind a TLS-terminating proxy, set YIDI_BEHIND_TLS_PROXY=1 so Django knows the request was HTTPS.
+SECURE_HSTS_SECONDS = env_int("YIDI_HSTS_SECONDS", 365 * 24 * 3600 if SECURE_COOKIES else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_SSL_REDIRECT = env_bool("YIDI_SSL_REDIRECT", False)
+if env_bool("YIDI_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Every script and style is a vendored static file, so the policy allows nothing else.

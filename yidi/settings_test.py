@@ -19,3 +19,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 AUTH_TRUST_FORCE_LOGIN = True  # `client.force_login` sessions count as two-factor verified in tests
+
+# Every response and log line of the suite is scanned for unmasked ID and phone numbers (`yidi.security.leaks`;
+# the root conftest fails the test that produced one).
+MIDDLEWARE = ["yidi.security.leaks.LeakScanMiddleware", *MIDDLEWARE]

@@ -1,0 +1,113 @@
+"""Swapping object ids between users of different townships (issue 5 §1): every URL that names an object
+answers 404 to a user outside the object's scope — the same answer as for an object that does not exist, so
+nothing is learnt — and a refused POST changes nothing.
+
+`OBJECT_URLS` must list every URL pattern with a path parameter: a new one fails
+`test_every_object_url_is_covered` until its swap case is written here.
+"""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLResolver, get_resolver, reverse
+
+from yidi.audit.models import AuditEvent
+from yidi.cases import actions
+from yidi.cases.builders import make_case
+from yidi.cases.models import CaseEvent
+from yidi.cases.queries import CaseFilters
+from yidi.privacy.actions import do_request_export
+
+pytestmark = pytest.mark.django_db
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+# URL name → (method, kwargs built from the objects of 枫桥镇 below)
+OBJECT_URLS = {
+    "case_detail": ("get", lambda o: {"code": o["case"].code}),
+    "case_action": ("post", lambda o: {"code": o["case"].code, "action": "sign"}),
+    "case_add_contact": ("post", lambda o: {"code": o["case"].code}),
+    "case_record_visit": ("post", lambda o: {"code": o["case"].code}),
+    "case_add_attachment": ("post", lambda o: {"code": o["case"].code}),
+    "case_attachment": ("get", lambda o: {"code": o["case"].code, "attachment_id": o["attachment"].pk}),
+    "privacy_reveal": ("post", lambda o: {"code": o["case"].code, "party_id": o["party"].pk, "field": "phone"}),
+    "privacy_export_detail": ("get", lambda o: {"export_id": o["export"].pk}),
+    "privacy_export_approve": ("post", lambda o: {"export_id": o["export"].pk}),
+    "privacy_export_refuse": ("post", lambda o: {"export_id": o["export"].pk}),
+    "privacy_export_download": ("post", lambda o: {"export_id": o["export"].pk}),
+}
+
+
+def _object_url_names(resolver=None) -> set[str]:
+    names = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace != "admin":
+                names |= _object_url_names(pattern)
+        elif "<" in str(pattern.pattern):
+            names.add(pattern.name)
+    return names
+
+
+def test_every_object_url_is_covered():
+    assert _object_url_names() == set(OBJECT_URLS)
+
+
+@pytest.fixture
+def fengqiao_objects(registrar, dispatcher, handler):
+    """A matter of 枫桥镇 assigned to its platform, with an attachment and a pending export request."""
+    case = make_case(registrar)
+    actions.do_accept_case(case.code, actor=dispatcher)
+    actions.do_assign_case(case.code, actor=dispatcher, lead_unit_code="fq-platform", override_reason="由调度员指定")
+    attachment = actions.do_add_attachment(
+        case.code, actor=handler, upload=SimpleUploadedFile("现场照片.png", PNG, "image/png")
+    )
+    export = do_request_export(actor=dispatcher, filters=CaseFilters(), filter_summary="全部",
+                               reason="向法院移送调解材料，需要当事人完整联系方式")
+    return {"case": case, "attachment": attachment, "party": case.parties.first(), "export": export}
+
+
+def _state(objects):
+    case = objects["case"]
+    case.refresh_from_db()
+    export = objects["export"]
+    export.refresh_from_db()
+    return (case.version, case.status, CaseEvent.objects.filter(case=case).count(), export.status,
+            case.contacts.count(), case.visits.count(), case.attachments.count())
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_URLS))
+def test_a_user_of_another_township_gets_404_and_changes_nothing(name, client, outsider, fengqiao_objects):
+    method, kwargs = OBJECT_URLS[name]
+    url = reverse(name, kwargs=kwargs(fengqiao_objects))
+    before = _state(fengqiao_objects)
+    audit_rows = AuditEvent.objects.filter(outcome="success").count()
+    client.force_login(outsider)
+
+    data = {"reason": "核实身份需要查看完整号码", "summary": "电话回访", "place": "镇综治中心", "purpose": "回访",
+            "file": SimpleUploadedFile("a.png", PNG, "image/png")}
+    response = client.post(url, data) if method == "post" else client.get(url)
+
+    assert response.status_code == 404
+    assert _state(fengqiao_objects) == before
+    assert AuditEvent.objects.filter(outcome="success").count() == audit_rows
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_URLS))
+def test_an_object_that_does_not_exist_gets_the_same_404(name, client, outsider, fengqiao_objects):
+    method, kwargs = OBJECT_URLS[name]
+    real = reverse(name, kwargs=kwargs(fengqiao_objects))
+    missing_kwargs = {key: ("330681-2099-999999" if key == "code" else 999999 if isinstance(value, int) else value)
+                      for key, value in kwargs(fengqiao_objects).items()}
+    client.force_login(outsider)
+
+    denied = client.post(real) if method == "post" else client.get(real)
+    missing = client.post(reverse(name, kwargs=missing_kwargs)) if method == "post" else client.get(
+        reverse(name, kwargs=missing_kwargs))
+
+    assert (denied.status_code, missing.status_code) == (404, 404)
+    assert _without_csrf(denied.content) == _without_csrf(missing.content)
+
+
+def _without_csrf(body: bytes) -> bytes:
+    import re
+
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"|<meta name="csrf-token" content="[^"]+"', b"", body)
