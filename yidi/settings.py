@@ -195,6 +195,9 @@ AUTH_INACTIVE_ACCOUNT_DAYS = env_int("YIDI_INACTIVE_ACCOUNT_DAYS", 90)  # 0 = ne
 AUTH_TWO_FACTOR_EXTRA_ROLES = [r.strip() for r in env("YIDI_TWO_FACTOR_EXTRA_ROLES").split(",") if r.strip()]
 AUTH_PASSWORD_BLOCKLIST = [w.strip() for w in env("YIDI_PASSWORD_BLOCKLIST").split(",") if w.strip()]
 AUTH_TRUST_FORCE_LOGIN = False  # tests only; `check --deploy` fails if True
+# Sensitive actions (revealing, exporting personal data, binding an authenticator) need the password entered
+# within this many seconds (AUTH-09; docs/authentication.md).
+AUTH_REAUTH_SECONDS = env_int("YIDI_REAUTH_SECONDS", 5 * 60)
 
 SESSION_COOKIE_AGE = env_int("YIDI_SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout

@@ -528,6 +528,35 @@ def do_verify_two_factor(user: User, code: str, *, source_ip: str | None) -> Sec
     return SecondFactorResult(True, method)
 
 
+@dataclass(frozen=True)
+class ConfirmResult:
+    ok: bool
+    locked: bool = False
+    error_field: str = ""  # "password" or "code"
+    error: str = ""
+
+
+@transaction.atomic
+def do_confirm_identity(user: User, *, password: str, code: str, source_ip: str | None) -> ConfirmResult:
+    """Re-authentication before a sensitive action (AUTH-09): the password again, and the authenticator code
+    for accounts that have one. A failure counts towards the log-in lockout like a failed log-in; success
+    writes `auth.reauth`."""
+    now = timezone.now()
+    if _is_locked_holding_rows(username=user.username, source_ip=source_ip, now=now):
+        do_refuse_locked_login(username=user.username, source_ip=source_ip, stage="reauth")
+        return ConfirmResult(False, locked=True)
+    if not user.check_password(password):
+        locked = do_record_login_failure(username=user.username, source_ip=source_ip, stage="reauth")
+        return ConfirmResult(False, locked=locked, error_field="password", error="密码不正确。")
+    if has_two_factor(user) and not _consume_totp(user, code.strip(), now=now):
+        locked = do_record_login_failure(username=user.username, source_ip=source_ip, stage="reauth")
+        return ConfirmResult(False, locked=locked, error_field="code",
+                             error="验证码错误或已使用过，请输入验证器上最新显示的 6 位数字。")
+    record(actor=user, action="auth.reauth", object_type="user", object_id=user.username,
+           data={"second_factor": "totp" if has_two_factor(user) else "none"})
+    return ConfirmResult(True)
+
+
 def count_unused_recovery_codes(user: User) -> int:
     return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
 

@@ -63,3 +63,27 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         if old and new and old == new:
             self.add_error("new_password1", "新密码不能与当前密码相同。")
         return cleaned
+
+
+class ConfirmIdentityForm(forms.Form):
+    """Re-authentication before a sensitive action: the password, and the code for accounts with an
+    authenticator (the view checks both through `auth.do_confirm_identity`)."""
+
+    password = forms.CharField(
+        label="当前密码", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    code = forms.CharField(
+        label="验证码", max_length=6, required=False,
+        help_text="打开手机上的验证器，输入“一地”显示的 6 位数字。",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "autocapitalize": "none", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, needs_code: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_code:
+            self.fields["code"].required = True
+            self.fields["code"].error_messages["required"] = "请输入验证器上的 6 位数字。"
+        else:
+            del self.fields["code"]

@@ -14,22 +14,29 @@ Rules (security-requirements.md SES-01, SES-02, AUTH-03, AUTH-05; docs/authentic
   `AUTH_PENDING_SECONDS`); every page but the pending step, the log-in page and log-out leads to that step.
 - A staff member whose password must be changed reaches only the password page and log-out.
 - Django admin's own log-in and password pages lead to ours, so they cannot bypass lockout or two-factor.
+- Sensitive actions (AUTH-09: revealing a full value, exporting personal data, binding an authenticator)
+  need the identity confirmed within `AUTH_REAUTH_SECONDS` (5 min): the log-in counts, and so does the
+  confirmation page (`reauth`: the password again, plus the code for accounts with an authenticator). Views
+  say so with `recent_auth_required`; a stale confirmation leads to that page and back, or, for a JSON
+  client, to 401 with code `reauth_required`.
 """
 
+import functools
 import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils import timezone
 
 from yidi.accounts import auth
 from yidi.accounts.models import User
 
-AUTH_STATE_KEY = "yidi_auth"  # {"at": log-in time (Unix seconds), "second_factor": bool}
+# {"at": log-in time (Unix seconds), "second_factor": bool, "confirmed_at": last password entry (Unix seconds)}
+AUTH_STATE_KEY = "yidi_auth"
 PENDING_KEY = "yidi_pending_login"  # {"user_id", "backend", "at", "step": "verify"|"enrol", "next"}
 ENROLMENT_SECRET_KEY = "yidi_enrolment_secret"  # the secret being enrolled, encrypted
 PENDING_SECONDS = 300
@@ -82,7 +89,40 @@ def complete_login(request: HttpRequest, user: User, *, second_factor: bool) -> 
     request.session.pop(PENDING_KEY, None)
     request.session.pop(ENROLMENT_SECRET_KEY, None)
     login(request, user, backend=getattr(user, "backend", None))
-    request.session[AUTH_STATE_KEY] = {"at": int(time.time()), "second_factor": second_factor}
+    now = int(time.time())
+    request.session[AUTH_STATE_KEY] = {"at": now, "second_factor": second_factor, "confirmed_at": now}
+
+
+def identity_confirmed_recently(request: HttpRequest) -> bool:
+    state = request.session.get(AUTH_STATE_KEY) or {}
+    confirmed_at = state.get("confirmed_at", state.get("at", 0))
+    return time.time() - confirmed_at < settings.AUTH_REAUTH_SECONDS
+
+
+def mark_identity_confirmed(request: HttpRequest) -> None:
+    state = dict(request.session.get(AUTH_STATE_KEY) or {"at": int(time.time()), "second_factor": False})
+    state["confirmed_at"] = int(time.time())
+    request.session[AUTH_STATE_KEY] = state
+
+
+def recent_auth_required(view):
+    """Decorate a view of a sensitive action: it runs only if the user confirmed their identity within
+    `AUTH_REAUTH_SECONDS`. Otherwise a JSON client gets 401 `{"code": "reauth_required"}`; a page goes to the
+    confirmation page, which returns to where the user was (the page they came from for a POST)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated or identity_confirmed_recently(request):
+            return view(request, *args, **kwargs)
+        if "application/json" in request.headers.get("Accept", "") and "text/html" not in request.headers.get(
+            "Accept", ""
+        ):
+            return JsonResponse({"code": "reauth_required", "message": "请先再次验证身份"}, status=401)
+        back = request.get_full_path() if request.method == "GET" else request.headers.get("Referer", "")
+        return redirect_to(request, f"{resolve_url('reauth')}?{urlencode({'next': back})}" if back
+                           else resolve_url("reauth"))
+
+    return wrapped
 
 
 def mark_second_factor_verified(request: HttpRequest) -> None:
@@ -143,7 +183,8 @@ class LoginPolicyMiddleware:
     def _check_session(self, request: HttpRequest, user: User, view_name: str) -> HttpResponse | None:
         state = request.session.get(AUTH_STATE_KEY)
         if state is None:
-            state = {"at": int(time.time()), "second_factor": bool(getattr(settings, "AUTH_TRUST_FORCE_LOGIN", False))}
+            now, trusted = int(time.time()), bool(getattr(settings, "AUTH_TRUST_FORCE_LOGIN", False))
+            state = {"at": now, "second_factor": trusted, "confirmed_at": now if trusted else 0}
             request.session[AUTH_STATE_KEY] = state
         policy = auth.get_policy()
         if time.time() - state["at"] >= policy.session_absolute.total_seconds():

@@ -9,4 +9,5 @@ urlpatterns = [
     path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("password/", views.password_change, name="password_change"),
     path("security/", views.account_security, name="account_security"),
+    path("confirm/", views.confirm_identity, name="reauth"),
 ]

@@ -21,13 +21,21 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yidi.accounts import auth
-from yidi.accounts.forms import CodeForm, EnrolmentForm, LoginForm, PasswordChangeForm, RecoveryAwareCodeForm
+from yidi.accounts.forms import (
+    CodeForm,
+    ConfirmIdentityForm,
+    EnrolmentForm,
+    LoginForm,
+    PasswordChangeForm,
+    RecoveryAwareCodeForm,
+)
 from yidi.accounts.middleware import (
     AUTH_STATE_KEY,
     ENROLMENT_SECRET_KEY,
     cancel_pending_login,
     complete_login,
     get_pending_login,
+    mark_identity_confirmed,
     mark_second_factor_verified,
     source_ip,
     start_pending_login,
@@ -252,4 +260,36 @@ def account_security(request: HttpRequest) -> HttpResponse:
         "logged_in_at": datetime.fromtimestamp(state["at"], tz=UTC) if "at" in state else None,
         "session_idle_minutes": round(settings.SESSION_COOKIE_AGE / 60),
         "session_absolute_hours": round(auth.get_policy().session_absolute.total_seconds() / 3600),
+    })
+
+
+@sensitive_post_parameters("password", "code")
+@login_required
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_identity(request: HttpRequest) -> HttpResponse:
+    """再次验证身份 (AUTH-09): the password again (and the code) before revealing or exporting personal data;
+    then back to `next`. Failures count towards the log-in lockout; a lock ends the session."""
+    next_url = _next_url(request, request.POST.get("next") or request.GET.get("next")) or settings.LOGIN_REDIRECT_URL
+    needs_code = auth.has_two_factor(request.user)
+    form = ConfirmIdentityForm(_data(request), needs_code=needs_code)
+    if request.method == "POST":
+        if limited := _rate_limited(request, "reauth"):
+            return limited
+        if form.is_valid():
+            result = auth.do_confirm_identity(
+                request.user, password=form.cleaned_data["password"], code=form.cleaned_data.get("code", ""),
+                source_ip=source_ip(request),
+            )
+            if result.ok:
+                mark_identity_confirmed(request)
+                return redirect(next_url)
+            if result.locked:
+                logout(request)
+                messages.error(request, "验证失败次数过多，账号已被临时锁定，请稍后再登录。")
+                return redirect("login")
+            form.add_error(result.error_field, result.error)
+    return render(request, "accounts/confirm_identity.html", {
+        "form": form, "next": next_url, "minutes": round(settings.AUTH_REAUTH_SECONDS / 60),
     })

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yidi.accounts import access
+from yidi.accounts.middleware import recent_auth_required
 from yidi.cases.forms import CaseFilterForm
 from yidi.cases.queries import QUEUE_BY_CODE, CaseFilters
 from yidi.privacy import actions, domain, queries
@@ -40,6 +41,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @login_required
 @require_POST
+@recent_auth_required
 def reveal(request: HttpRequest, code: str, party_id: int, field: str) -> HttpResponse:
     """htmx: a fragment that replaces the masked value (errors come back as a fragment too, status 200, because
     htmx does not swap 4xx answers); without JavaScript: a page with the value, or with the error and the form."""
@@ -169,6 +171,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@recent_auth_required
 def export_new(request: HttpRequest) -> HttpResponse:
     """Choose matters with the list filter; download them masked at once, or ask to export full data."""
     user = request.user
@@ -309,6 +312,7 @@ def export_refuse(request: HttpRequest, export_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@recent_auth_required
 def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
     """POST, not GET: every download counts against the limit and is audited."""
     try:

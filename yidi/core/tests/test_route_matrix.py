@@ -17,6 +17,7 @@ MATRIX: dict[str, str | set[str]] = {
     "two_factor_setup": "authenticated",
     "password_change": "authenticated",
     "account_security": "authenticated",
+    "reauth": "authenticated",  # re-authentication before a sensitive action
     "workbench": "authenticated",
     "case_list": CASE_READERS,
     "case_register": {"registrar", "dispatcher", "grid_worker"},
