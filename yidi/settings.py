@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "yidi.triage",
     "yidi.routing",
     "yidi.cases",
+    "yidi.mediation",
     "yidi.workflow",
     "yidi.privacy",
 ]

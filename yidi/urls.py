@@ -11,6 +11,7 @@ urlpatterns = [
     path("supervision/", include("yidi.workflow.urls")),
     path("audit/", include("yidi.audit.urls")),
     path("privacy/", include("yidi.privacy.urls")),
+    path("mediation/", include("yidi.mediation.urls")),
     path("", include("yidi.cases.urls")),
 ]
 

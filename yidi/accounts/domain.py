@@ -43,7 +43,10 @@ STAFF_ROLES = frozenset(Role) - {Role.CITIZEN}
 # What each admin role may manage in the Django admin, as "app_label" or "app_label.model" entries.
 # Business data (matters, parties, the timeline) is never registered in the admin.
 ADMIN_SITE_SCOPES: dict[Role, frozenset[str]] = {
-    Role.SYSTEM_ADMIN: frozenset({"regions", "core", "accounts", "routing", "cases.channel", "django_tasks_database"}),
+    Role.SYSTEM_ADMIN: frozenset({
+        "regions", "core", "accounts", "routing", "cases.channel", "django_tasks_database",
+        "mediation.mediator", "mediation.mediationroom",  # the mediator pool and named rooms: reference data
+    }),
     Role.SECURITY_ADMIN: frozenset({"privacy.retentionrule"}),
 }
 

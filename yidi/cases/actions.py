@@ -56,7 +56,7 @@ from yidi.cases.uploads import check_upload
 from yidi.core import clock, worktime
 from yidi.core.bulk import insert_values, update_rows
 from yidi.core.codes import next_code
-from yidi.core.deadlines import Effect, can_extend, deadline_state
+from yidi.core.deadlines import PARTY_STAGES, Effect, Stage, can_extend, deadline_state, local_date
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
 from yidi.core.models import Taxonomy, TaxonomyLabel
 from yidi.core.personal import lookup_hash
@@ -496,8 +496,17 @@ def do_conclude_case(code: str, *, actor, outcome: Outcome, summary: str = "") -
 
 @transaction.atomic
 def do_request_judicial_confirmation(code: str, *, actor) -> Case:
+    """The parties applied for judicial confirmation; never after the window (30 days from the agreement taking
+    effect) has closed, when the mediation started that clock (`yidi.mediation` records the court's data)."""
     case, before, after = _begin(code, CaseAction.REQUEST_JUDICIAL_CONFIRMATION, actor=actor)
     domain.check_judicial_confirmation(Outcome(case.outcome) if case.outcome else None)
+    window = case.deadlines.filter(stage=Stage.JUDICIAL_CONFIRMATION).order_by("-started_at", "-id").first()
+    if window is not None and clock.now() > window.due_at:
+        closed_on = local_date(window.due_at)
+        raise RuleViolation(
+            f"申请司法确认的期限已于{closed_on.year}年{closed_on.month}月{closed_on.day}日届满"
+            "（调解协议生效之日起30日内），不能再申请"
+        )
     return _finish(
         case, CaseAction.REQUEST_JUDICIAL_CONFIRMATION, actor=actor, from_status=before, to_status=after, fields=[]
     )
@@ -866,9 +875,10 @@ def do_urge_case(code: str, *, actor, level: str, reason: str) -> Urging:
 
 
 def _running_deadline(case: Case, stage: str) -> CaseDeadline:
+    """A running clock of the unit's (the parties' periods, `PARTY_STAGES`, are neither paused nor extended)."""
     deadline = CaseDeadline.objects.select_for_update().filter(
         case=case, stage=stage, met_at=None, cancelled_at=None
-    ).first()
+    ).exclude(stage__in=PARTY_STAGES).first()
     if deadline is None:
         raise InvalidInput("stage", "该阶段没有正在计时的期限")
     return deadline

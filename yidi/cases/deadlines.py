@@ -18,6 +18,7 @@ from yidi.cases.models import Case, CaseDeadline
 from yidi.core import worktime
 from yidi.core.calendar import WorkingCalendar
 from yidi.core.deadlines import (
+    PARTY_STAGES,
     DayUnit,
     DeadlinePolicy,
     Effect,
@@ -49,17 +50,21 @@ CANCELLED_BY: dict[str, frozenset[str]] = {
     "returned": frozenset({Stage.SIGN, Stage.OBJECTION, Stage.NOTICE}),
     "escalated": _ALL - {Stage.ASSIGN},
     "diverted": frozenset({Stage.HANDLE, Stage.NOTICE}),
+    # Performance monitoring starts without a judicial confirmation: the parties let the window go.
+    "performance_monitored": frozenset({Stage.JUDICIAL_CONFIRMATION, Stage.PARTY_RESPONSE}),
     "declined": _ALL,
     "closed": _ALL - {Stage.VERIFY},
     "archived": _ALL,
 }
-# Events that start the stages whose policy names them (the policy's start events), plus aliases.
+# Events that start the stages whose policy names them (the policy's start events), plus aliases. The parties'
+# periods (`PARTY_STAGES`: the other party's answer, the judicial-confirmation window) are started by the
+# mediation's actions (`yidi.mediation.clocks`), which know when a notice went out or an agreement took effect.
 STARTS: dict[str, frozenset[str]] = {
     "registered": frozenset({"registered"}),
     "accepted": frozenset({"accepted"}),
     "assigned": frozenset({"assigned"}),
     "signed": frozenset({"signed"}),
-    "concluded": frozenset({"concluded", "agreement_effective"}),
+    "concluded": frozenset({"concluded"}),
     "closed": frozenset({"closed"}),
     # 重办: the handling clock starts again from the reopening.
     "reopened": frozenset({"signed", "accepted"}),
@@ -195,7 +200,8 @@ def refresh_summary(
     """The matter's soonest due date, worst state and next sweep instant, from its running clocks.
 
     The next sweep instant is `now` when a clock has effects due that were not applied yet, otherwise the
-    soonest instant at which a clock's state or due effects can change.
+    soonest instant at which a clock's state or due effects can change. The parties' periods
+    (`PARTY_STAGES`) are swept like the others but never set the matter's due date or state.
     """
     calendar = calendar_for(case)
     rules = worktime.escalation_rules()
@@ -205,9 +211,10 @@ def refresh_summary(
     for deadline in running:
         if deadline.is_paused:
             continue
-        state = deadline_state(now, deadline.due_at, deadline.yellow_at, deadline.red_at)
-        due = deadline.due_at if due is None else min(due, deadline.due_at)
-        worst = state if _STATE_RANK[state] > _STATE_RANK[worst] else worst
+        if deadline.stage not in PARTY_STAGES:
+            state = deadline_state(now, deadline.due_at, deadline.yellow_at, deadline.red_at)
+            due = deadline.due_at if due is None else min(due, deadline.due_at)
+            worst = state if _STATE_RANK[state] > _STATE_RANK[worst] else worst
         if due_effects(deadline, now=now, calendar=calendar):
             check = now
         else:

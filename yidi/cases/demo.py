@@ -132,7 +132,7 @@ DEMO_ACCOUNTS = [
     ("handler", Role.HANDLER, "330681109-comprehensive_governance", "钱国庆", "枫桥镇综治工作平台：签收、办理"),
     ("handler2", Role.HANDLER, "330681001-comprehensive_governance", "孙丽娟", "暨阳街道：看不到枫桥镇的事项"),
     ("labour", Role.HANDLER, "hrss", "郑海燕", "人社局：劳动争议"),
-    ("mediator", Role.MEDIATOR, "room-laoyang", "杨光明", "老杨调解室调解员"),
+    ("mediator", Role.MEDIATOR, "room-laoyang", "杨光明", "老杨调解室：调解全流程、文书、司法确认、履行"),
     ("grid", Role.GRID_WORKER, "330681109290-committee", "楼志强", "枫源村网格员：上报事项"),
     ("leader", Role.LEADER, "centre", "周文斌", "中心领导"),
     ("supervisor", Role.SUPERVISOR, "centre", "吴秀英", "督查：全县事项"),

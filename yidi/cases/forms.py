@@ -21,6 +21,7 @@ from yidi.cases.domain import (
     RequestType,
 )
 from yidi.cases.models import Channel, PartyRole, PersonKind, UrgingLevel
+from yidi.core.deadlines import PARTY_STAGES
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
 from yidi.core.models import TaxonomyLabel
 from yidi.regions.domain import code_range
@@ -216,9 +217,10 @@ def units_serving(region_code: str) -> list[tuple[str, str]]:
 
 
 def running_stage_choices(case, *, paused: bool | None = None) -> list[tuple[str, str]]:
+    """The unit's running clocks (the parties' periods are neither paused nor extended)."""
     from yidi.cases.models import STAGE_LABELS
 
-    clocks = case.deadlines.filter(met_at=None, cancelled_at=None).order_by("id")
+    clocks = case.deadlines.filter(met_at=None, cancelled_at=None).exclude(stage__in=PARTY_STAGES).order_by("id")
     return [(d.stage, STAGE_LABELS.get(d.stage, d.stage)) for d in clocks if paused is None or d.is_paused == paused]
 
 

@@ -340,6 +340,18 @@ _DATA_LABELS = {
     "override_reason": ("调整理由", None),
     "place": ("地点", None),
     "name": ("文件", None),
+    "mediator_names": ("调解员", None),
+    "source_name": ("产生方式", None),
+    "party_name": ("当事人", None),
+    "method": ("方式", None),
+    "obligation": ("义务", None),
+    "signed": ("已签署", None),
+    "result": ("结果", None),
+    "court": ("法院", None),
+    "ruling_name": ("裁定", None),
+    "number": ("文号", None),
+    "score": ("评分", None),
+    "document": ("文书", None),
 }
 
 
@@ -360,6 +372,7 @@ def describe_event_data(data: dict) -> str:
 DEADLINE_STATE_LABELS = {"green": "正常", "yellow": "临期", "red": "即将超期", "overdue": "已超期"}
 STAGE_LABELS = {
     "assign": "交办", "sign": "签收", "objection": "异议", "notice": "书面告知", "handle": "办理", "verify": "验证回访",
+    "party_response": "对方答复", "judicial_confirmation": "申请司法确认",
 }
 
 
@@ -367,7 +380,7 @@ class CaseDeadline(models.Model):
     """One running clock of a matter (a stage of its time-limit policy), from start to met or cancelled."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
-    stage = models.CharField("阶段", max_length=20, choices=list(STAGE_LABELS.items()))
+    stage = models.CharField("阶段", max_length=30, choices=list(STAGE_LABELS.items()))
     policy_code = models.CharField("时限规则", max_length=60)
     day_unit = models.CharField("计时单位", max_length=20)
     limit_days = models.PositiveSmallIntegerField("时限")
@@ -411,7 +424,7 @@ class Urging(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="urgings")
     level = models.CharField("级别", max_length=10, choices=UrgingLevel.choices)
-    stage = models.CharField("阶段", max_length=20, blank=True)
+    stage = models.CharField("阶段", max_length=30, blank=True)
     unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, null=True, related_name="+",
                              verbose_name="被督办单位")
     reason = models.TextField("督办事由")

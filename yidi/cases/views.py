@@ -27,6 +27,7 @@ from yidi.cases.domain import (
 )
 from yidi.cases.models import Attachment
 from yidi.core import worktime
+from yidi.core.deadlines import Stage
 from yidi.core.masking import mask
 from yidi.core.taxonomies import TAXONOMY_BY_CODE
 
@@ -152,6 +153,9 @@ def _preconditions_met(user, case, action: CaseAction) -> bool:
         return bool(forms.running_stage_choices(case, paused=True))
     if action == CaseAction.MARK_URGENT:
         return not case.is_urgent
+    if action == CaseAction.REQUEST_JUDICIAL_CONFIRMATION:
+        # A mediation that started the 30-day window records the application, with its court, on its own page.
+        return not case.deadlines.filter(stage=Stage.JUDICIAL_CONFIRMATION).exists()
     return True
 
 

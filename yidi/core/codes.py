@@ -1,4 +1,4 @@
-"""Human-readable, unique, stable codes (一案一码): `330681-2026-000123`."""
+"""Human-readable, unique, stable codes (一案一码): `330681-2026-000123`, and other yearly numbers (卷号)."""
 
 from django.db import transaction
 from django.db.models import F
@@ -11,7 +11,12 @@ def format_case_code(prefix: str, year: int, number: int) -> str:
 
 
 def next_code(prefix: str, year: int) -> str:
-    """The next code for `prefix` and `year`; gap-free per committed transaction, safe under concurrency.
+    """The next code for `prefix` and `year`; gap-free per committed transaction, safe under concurrency."""
+    return format_case_code(prefix, year, next_number(prefix, year))
+
+
+def next_number(prefix: str, year: int) -> int:
+    """The next number of the sequence `prefix` in `year` (1, 2, …).
 
     The row is created if missing, then incremented with `F()` under the caller's transaction, so two
     registrations never share a number (the UPDATE takes the row lock on both databases).
@@ -19,5 +24,4 @@ def next_code(prefix: str, year: int) -> str:
     with transaction.atomic():
         CodeSequence.objects.get_or_create(prefix=prefix, year=year)
         CodeSequence.objects.filter(prefix=prefix, year=year).update(last_value=F("last_value") + 1)
-        number = CodeSequence.objects.values_list("last_value", flat=True).get(prefix=prefix, year=year)
-    return format_case_code(prefix, year, number)
+        return CodeSequence.objects.values_list("last_value", flat=True).get(prefix=prefix, year=year)

@@ -16,6 +16,8 @@ def site(request):
         items.append(("事项查询", reverse("case_list")))
     if can_perform(user.role_set, CaseAction.REGISTER):
         items.append(("登记事项", reverse("case_register")))
+    if can_read_cases(user) and user.role_set & {"dispatcher", "mediator", "leader"}:
+        items.append(("调解专家库", reverse("mediator_directory")))
     if user.role_set & {"supervisor", "leader", "dispatcher"}:
         items.append(("督办清单", reverse("urging_list")))
         items.append(("超期情况", reverse("overdue")))

@@ -49,6 +49,14 @@ class Stage(StrEnum):
     NOTICE = "notice"  # 书面告知 the petitioner; runs alongside handling
     HANDLE = "handle"  # 办理 / 调解
     VERIFY = "verify"  # 验证 / 回访 after closing
+    PARTY_RESPONSE = "party_response"  # 对方当事人答复是否同意调解
+    JUDICIAL_CONFIRMATION = "judicial_confirmation"  # 当事人申请司法确认 (30 days from the agreement taking effect)
+
+
+# Periods that run for the parties, not for a unit (the other party's answer, the window to apply for judicial
+# confirmation): they never make a matter late (the matter's due date and state leave them out), and the 督办
+# ladder's any-stage rules skip them, so only rules that name such a stage apply to it.
+PARTY_STAGES = frozenset({Stage.PARTY_RESPONSE, Stage.JUDICIAL_CONFIRMATION})
 
 
 class StartEvent(StrEnum):
@@ -57,6 +65,7 @@ class StartEvent(StrEnum):
     SIGNED = "signed"  # 签收 (the mediator/organisation confirmed acceptance)
     ACCEPTED = "accepted"  # 受理
     AGREEMENT_EFFECTIVE = "agreement_effective"  # 调解协议生效
+    OTHER_PARTY_NOTIFIED = "other_party_notified"  # 告知对方当事人 (the mediation asks whether they agree)
     CONCLUDED = "concluded"  # 出结果 (agreement, opinion …): verification and return visit start
     CLOSED = "closed"  # 办结
 
@@ -404,7 +413,8 @@ def can_extend(
 @dataclass(frozen=True)
 class EscalationRule:
     """When a stage reaches `state` (and, for overdue, has been overdue `min_overdue_days` days in the
-    stage's unit), apply `effect`. `stage` None = any stage; empty `policy_ids` = any policy."""
+    stage's unit), apply `effect`. `stage` None = any stage a unit runs (not `PARTY_STAGES`); empty
+    `policy_ids` = any policy."""
 
     id: str
     state: DeadlineState
@@ -421,11 +431,14 @@ class EscalationRule:
 
     def applies(self, *, policy_id: str, stage: Stage, state: DeadlineState, overdue_days: int) -> bool:
         return (
-            (self.stage is None or self.stage == stage)
+            self.covers(stage)
             and (not self.policy_ids or policy_id in self.policy_ids)
             and _STATE_RANK[state] >= _STATE_RANK[self.state]
             and (self.state != DeadlineState.OVERDUE or overdue_days >= self.min_overdue_days)
         )
+
+    def covers(self, stage: Stage) -> bool:
+        return self.stage == stage if self.stage is not None else stage not in PARTY_STAGES
 
     def reason(self) -> str:
         if self.state == DeadlineState.OVERDUE:
@@ -491,7 +504,7 @@ def next_check_at(
         if (
             rule.state == DeadlineState.OVERDUE
             and rule.min_overdue_days
-            and (rule.stage is None or rule.stage == deadline.stage)
+            and rule.covers(deadline.stage)
             and (not rule.policy_ids or policy_id in rule.policy_ids)
         ):
             candidates.append(start_of_day(add_days(due_on, rule.min_overdue_days, unit, calendar)))

@@ -125,7 +125,9 @@ class EscalationRuleRecord(models.Model):
     effect = models.CharField("处置", max_length=20, choices=[
         ("warn", "预警提醒"), ("urge_normal", "普通督办"), ("urge_yellow", "黄牌督办"), ("urge_red", "红牌督办"),
         ("escalate", "提级上报"), ("offer_diversion", "引导至其他法定途径")])
-    stage = models.CharField("阶段", max_length=20, blank=True, help_text="留空适用于所有阶段")
+    stage = models.CharField(
+        "阶段", max_length=30, blank=True, help_text="留空适用于各办理阶段（对方答复、申请司法确认等当事人期间除外）"
+    )
     min_overdue_days = models.PositiveSmallIntegerField("逾期天数下限", default=0)
     policy_codes = models.JSONField("适用时限规则", default=list, blank=True, help_text="留空适用于所有时限规则")
     is_active = models.BooleanField("启用", default=True)

@@ -15,7 +15,8 @@ def test_the_demo_county_is_seeded_through_the_actions_and_a_second_run_changes_
     call_command("seed_demo", "--commit", "--matters", "40", "--until", "2026-11-28")
     out = capsys.readouterr().out
     assert "事项 40 件" in out and "registrar" in out and "Yidi-demo-2026" in out
-    assert Case.objects.count() == 40
+    assert "调解：专家库 12 名调解员、品牌调解室 3 个、各调解环节的演示事项 9 件" in out
+    assert Case.objects.count() == 40 + 9  # the mediation demo's matters, one at each step of a mediation
     assert Unit.objects.filter(kind="village_committee", code__startswith="330681").count() == 515
     assert Unit.objects.filter(kind="department").count() >= 20
     assert User.objects.filter(roles__role="mediator").count() >= 50
@@ -24,6 +25,13 @@ def test_the_demo_county_is_seeded_through_the_actions_and_a_second_run_changes_
     assert AuditEvent.objects.filter(action__startswith="case.").count() == CaseEvent.objects.count()
     statuses = Counter(Case.objects.values_list("status", flat=True))
     assert len(statuses) >= 4
+    from yidi.mediation.models import JudicialConfirmation, Mediation, MediationRoom, Mediator
+
+    assert (Mediator.objects.count(), MediationRoom.objects.count()) == (12, 3)
+    assert set(Mediation.objects.values_list("status", flat=True)) == {
+        "preparing", "awaiting_response", "mediating", "signing", "agreed", "failed", "refused"}
+    ruled = JudicialConfirmation.objects.get(ruling="confirmed")
+    assert ruled.number == "（2026）浙0681民特调确字第0417号" and ruled.agreement.effective_at is not None
     events, cases = CaseEvent.objects.count(), Case.objects.count()
     call_command("seed_demo", "--commit", "--matters", "40", "--until", "2026-11-28")
     assert "演示数据已存在" in capsys.readouterr().out

@@ -14,6 +14,7 @@ from yidi.core.deadlines import (
     EscalationRule,
     NoPolicyMatched,
     Stage,
+    StageDeadline,
     StageLimit,
     StartEvent,
     can_extend,
@@ -469,6 +470,23 @@ def test_the_ladder_gives_a_yellow_card_when_overdue_then_a_red_card_and_escalat
         Effect.URGE_RED,
         Effect.ESCALATE,
     ]
+
+
+def test_the_parties_periods_only_follow_rules_that_name_them_and_are_never_urged():
+    party = {"policy_id": "people_mediation", "stage": Stage.JUDICIAL_CONFIRMATION}
+    assert effects(DeadlineState.YELLOW, **party) == [Effect.WARN]  # the window closes soon
+    assert effects(DeadlineState.OVERDUE, 9, [(Stage.JUDICIAL_CONFIRMATION, Effect.WARN)], **party) == []
+    answer = {"policy_id": "people_mediation", "stage": Stage.PARTY_RESPONSE}
+    assert effects(DeadlineState.RED, **answer) == []
+    assert effects(DeadlineState.OVERDUE, 6, **answer) == [Effect.WARN]
+
+
+def test_an_overdue_partys_period_is_not_checked_again_for_cards():
+    due = StageDeadline(Stage.JUDICIAL_CONFIRMATION, due_at=shanghai(2026, 4, 9, 23, 59, 59),
+                        yellow_at=shanghai(2026, 4, 4), red_at=shanghai(2026, 4, 7))
+    later = next_check_at(shanghai(2026, 4, 10, 9, 0), due, DayUnit.CALENDAR_DAYS, default_calendar(),
+                          rules=load_escalation_rules(), policy_id="people_mediation")
+    assert later is None  # 红牌 after 5 overdue days is not for the parties' periods
 
 
 def test_applying_the_effects_and_asking_again_yields_nothing_more():

@@ -42,9 +42,14 @@ MATRIX: dict[str, str | set[str]] = {
     "privacy_export_approve": {"dispatcher", "leader", "supervisor"},
     "privacy_export_refuse": {"dispatcher", "leader", "supervisor"},
     "privacy_export_download": CASE_READERS,
+    "mediator_directory": {"dispatcher", "mediator", "leader"},
+    "mediation_detail": CASE_READERS,
+    "mediation_action": CASE_READERS,  # the action itself then admits the designated mediators and the lead unit
+    # full ID numbers: the designated mediators, the lead unit (handlers, mediators) and the revealing roles
+    "mediation_document_download": {"registrar", "dispatcher", "leader", "handler", "mediator"},
 }
 SAMPLE_ARGS = {"code": "330681-2026-999999", "party_id": 1, "field": "phone", "action": "accept", "export_id": 1,
-               "attachment_id": 1}
+               "attachment_id": 1, "document_id": 1, "fmt": "pdf"}
 
 
 def _routes(patterns, prefix=""):

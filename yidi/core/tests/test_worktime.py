@@ -42,7 +42,7 @@ def test_a_unit_calendar_layers_its_own_days_on_the_national_one():
 @pytest.mark.django_db
 def test_the_seeded_policies_and_ladder_load():
     assert {p.id for p in worktime.policies()} >= {"general_default", "people_mediation", "labour_mediation"}
-    assert len(worktime.escalation_rules()) == 6
+    assert len(worktime.escalation_rules()) == 8  # with the two warnings on the parties’ periods (mediation)
 
 
 @pytest.mark.django_db

@@ -33,6 +33,9 @@ OBJECT_URLS = {
     "privacy_export_approve": ("post", lambda o: {"export_id": o["export"].pk}),
     "privacy_export_refuse": ("post", lambda o: {"export_id": o["export"].pk}),
     "privacy_export_download": ("post", lambda o: {"export_id": o["export"].pk}),
+    "mediation_detail": ("get", lambda o: {"code": o["case"].code}),
+    "mediation_action": ("post", lambda o: {"code": o["case"].code, "action": "open_mediation"}),
+    "mediation_document_download": ("get", lambda o: {"code": o["case"].code, "document_id": 1, "fmt": "pdf"}),
 }
 
 

@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -65,6 +66,14 @@ class Command(BaseCommand):
                     f"单位 {counts['units']} 个（{counts['townships']} 个乡镇街道），调解员 {len(mediators)} 名，"
                     f"事项 {total} 件，用时 {(datetime.now() - started).seconds} 秒"
                 )
+                if apps.is_installed("yidi.mediation"):  # the app above `cases` seeds its own part
+                    from yidi.mediation import demo as mediation_demo
+
+                    built = mediation_demo.build(until=until)
+                    self.stdout.write(
+                        f"调解：专家库 {built['mediators']} 名调解员、品牌调解室 {built['rooms']} 个、"
+                        f"各调解环节的演示事项 {built['matters']} 件（账号 mediator）"
+                    )
                 if not options["commit"]:
                     raise DryRun
         except DryRun:

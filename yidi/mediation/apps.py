@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MediationConfig(AppConfig):
+    name = "yidi.mediation"
+    verbose_name = "人民调解"
