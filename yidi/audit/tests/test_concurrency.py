@@ -13,8 +13,9 @@ import pytest
 from django.db import connection, transaction
 
 from yidi.audit.actions import record, verify_chain
-from yidi.audit.models import AuditChainHead, AuditEvent
-from yidi.audit.tests.conftest import HEAD_TABLE, TABLE, postgresql_only
+from yidi.audit.models import AuditEvent
+from yidi.audit.testing import restore_heads, snapshot_heads
+from yidi.audit.tests.conftest import postgresql_only
 
 PER_WRITER = 60
 
@@ -41,21 +42,8 @@ def write(name: str, barrier: threading.Barrier, errors: list) -> None:
         connection.close()
 
 
-def _heads() -> dict[int, tuple[int, str]]:
-    return {chain: (seq, mac) for chain, seq, mac in AuditChainHead.objects.values_list("id", "last_seq", "last_mac")}
-
-
 def _restore(heads: dict[int, tuple[int, str]]) -> None:
-    """Remove the rows this test committed and put the heads back, with the triggers off for a moment."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
-        for chain in AuditChainHead.objects.values_list("id", flat=True):
-            seq = heads.get(chain, (0, ""))[0]
-            cursor.execute(f"DELETE FROM {TABLE} WHERE chain = %s AND seq > %s", [chain, seq])
-        cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
-        cursor.execute(f"DELETE FROM {HEAD_TABLE}")
-        for chain, (seq, mac) in heads.items():
-            cursor.execute(f"INSERT INTO {HEAD_TABLE} (id, last_seq, last_mac) VALUES (%s, %s, %s)", [chain, seq, mac])
+    restore_heads(heads)
     connection.close()
 
 
@@ -65,7 +53,7 @@ def test_two_concurrent_writers_keep_every_chain_gap_free(django_db_setup, djang
     # `django_db_setup` first: without it the connection would still point at the real database
     with django_db_blocker.unblock():
         # pytest-django runs this after the committing tests, whose flush may have emptied the log and its heads
-        heads = _heads()
+        heads = snapshot_heads()
         barrier, errors = threading.Barrier(2), []
         threads = [threading.Thread(target=write, args=(name, barrier, errors)) for name in ("a", "b")]
         try:
@@ -92,7 +80,7 @@ def test_two_concurrent_writers_keep_every_chain_gap_free(django_db_setup, djang
 @pytest.mark.postgres
 def test_a_writer_does_not_wait_for_another_open_transaction(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        heads = _heads()
+        heads = snapshot_heads()
         holding, release = threading.Event(), threading.Event()
         chains, errors = {}, []
 
