@@ -13,9 +13,11 @@ process because Django can be set up only once per process.
   sealed by the real chain code and bulk-inserted, then `verify_chain()` over all of them. Floor: the same
   keyset batches of the same columns read from the database as the driver returns them (no JSON decoding,
   no checking), i.e. the cost of merely fetching the rows; verification cannot beat it.
-- matters: two threads, each with its own connection, register matters through `make_case` (the real
-  `do_register_case` action, one transaction each, with its audit row chained under the head lock).
+- matters: two forked processes, each with its own connection, register matters through `make_case` (the
+  real `do_register_case` action, one transaction each, with its audit row chained under the head lock).
   Floor: the same with `record` patched to a no-op, i.e. the rate the rest of the action allows.
+- appends: the chain alone, two processes each committing one audit row per transaction. Floor: the same
+  transactions inserting one plain row, i.e. what the commit latency of this disk allows.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
@@ -156,6 +157,10 @@ def _generate_rows(count: int, *, batch: int = 5000) -> None:
                 pending = []
         AuditEvent.objects.bulk_create(pending)
         AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_mac=prev_mac)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # as autovacuum would after a bulk load: the planner needs counts
+        cursor.execute("ANALYZE audit_auditevent")
 
 
 def _best_rate(measure, repeat: int = 3) -> float:
@@ -184,41 +189,84 @@ def _fetch_rate() -> float:
 # --- matters, two writers -----------------------------------------------------------------------------
 
 
-def _writers_rate(*, chained: bool) -> float:
-    from django.db import connection
+def _in_processes(work, count: int) -> float:
+    """Seconds for `WRITERS` forked processes, each running `work(count)` on its own connection, to finish
+    together (real writers are separate server processes; threads would share one interpreter lock)."""
+    import multiprocessing
 
+    from django.db import connections
+
+    connections.close_all()  # a forked child must not share the parent's connection
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(WRITERS + 1)
+
+    def child() -> None:
+        work(0)  # warm up this process's caches and connection before the clock starts
+        barrier.wait()
+        work(count)
+        connections.close_all()
+
+    processes = [context.Process(target=child) for _ in range(WRITERS)]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for process in processes:
+        process.join()
+    elapsed = time.perf_counter() - started
+    if any(process.exitcode != 0 for process in processes):
+        raise RuntimeError("a writer process failed")
+    return elapsed
+
+
+def _register(count: int) -> None:
     from yidi.accounts.models import User
     from yidi.cases.builders import make_case
 
-    barrier = threading.Barrier(WRITERS + 1)
-    errors: list[BaseException] = []
+    registrar = User.objects.select_related("unit").get(username="registrar")
+    for _ in range(count or 2):  # 0: a warm-up of two
+        make_case(registrar)
 
-    def writer() -> None:
-        try:
-            registrar = User.objects.select_related("unit").get(username="registrar")
-            registrar.role_codes  # noqa: B018 - load the roles before the clock starts
-            barrier.wait()
-            for _ in range(MATTERS_PER_WRITER):
-                make_case(registrar)
-        except BaseException as error:
-            errors.append(error)
-            raise
-        finally:
-            connection.close()
 
+def _writers_rate(*, chained: bool) -> float:
+    """Matters registered per second by two writer processes through the real action (triage, person index,
+    code, clocks, timeline, audit), each matter its own transaction."""
     patch = mock.patch("yidi.cases.actions.record", lambda **kwargs: None) if not chained else nullcontext()
     with patch:
-        threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"a writer failed: {errors[0]!r}")
+        elapsed = _in_processes(_register, MATTERS_PER_WRITER)
     return WRITERS * MATTERS_PER_WRITER / elapsed
+
+
+def _append(count: int) -> None:
+    from django.db import transaction
+
+    from yidi.audit.actions import record
+
+    for n in range(count or 2):
+        with transaction.atomic():
+            record(actor=None, action="case.register", object_type="case", object_id=f"330681-2026-{n:06d}",
+                   fields=["status"], data={"channel": "walk_in"})
+
+
+def _plain_insert(count: int) -> None:
+    from django.db import connection, transaction
+
+    for n in range(count or 2):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_plain (payload) VALUES (%s)", [f"330681-2026-{n:06d}"])
+
+
+def _append_rates() -> tuple[float, float]:
+    """Chained audit appends per second, two writer processes, one append per transaction; and the floor: the
+    same transactions inserting one plain row (what commit latency alone allows)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_plain (id bigserial PRIMARY KEY, payload text)")
+    count = 400
+    floor = WRITERS * count / _in_processes(_plain_insert, count)
+    chained = WRITERS * count / _in_processes(_append, count)
+    return chained, floor
 
 
 def _chain_is_intact_after_writers() -> int:
@@ -240,9 +288,9 @@ def measure() -> list[dict[str, object]]:
         with tempfile.TemporaryDirectory() as checkpoints:
             _setup_django(checkpoints)
             _load_county()
-            _writers_rate(chained=True)  # warm up: code sequences, person index, plans
             floor_matters = _best_rate(lambda: _writers_rate(chained=False), repeat=2)
             matters = _best_rate(lambda: _writers_rate(chained=True), repeat=2)
+            appends, floor_appends = _append_rates()
             _chain_is_intact_after_writers()
             _generate_rows(VERIFY_ROWS)
             floor_rows = _best_rate(_fetch_rate)
@@ -272,10 +320,17 @@ def measure() -> list[dict[str, object]]:
             TARGET_VERIFY_ROWS_PER_S,
         ),
         figure(
-            f"matters registered, {WRITERS} writers, chained audit (PostgreSQL)",
+            f"matters registered, {WRITERS} writer processes, chained audit (PostgreSQL)",
             matters,
             "matters/s",
             floor_matters,
+            TARGET_MATTERS_PER_S,
+        ),
+        figure(
+            f"audit appends, {WRITERS} writer processes, one per transaction (PostgreSQL)",
+            appends,
+            "appends/s",
+            floor_appends,
             TARGET_MATTERS_PER_S,
         ),
     ]

@@ -67,6 +67,7 @@ PERSONAL_DATA_HASH_KEY = env_secret("YIDI_PERSONAL_DATA_HASH_KEY", SECRET_KEY)
 # The audit log's hash chain and its checkpoints outside the database (docs/security.md).
 AUDIT_HMAC_KEY = env_secret("YIDI_AUDIT_KEY", SECRET_KEY)
 AUDIT_HMAC_RETIRED_KEYS = env_secret("YIDI_AUDIT_RETIRED_KEYS").split()  # earlier secrets; _FILE: one per line
+AUDIT_CHAINS = env_int("YIDI_AUDIT_CHAINS", 4)  # parallel chains on PostgreSQL, so writers do not queue
 AUDIT_CHECKPOINT_DIR = Path(env("YIDI_AUDIT_CHECKPOINT_DIR", str(DATA_DIR / "audit-checkpoints")))
 # Field encryption of ID numbers, phones and addresses (docs/crypto.md).
 FIELD_CIPHER = env("YIDI_FIELD_CIPHER", "aes-gcm")  # or "sm4-gcm" (国密)

@@ -1,12 +1,16 @@
 """Writing the audit log, anchoring it outside the database and verifying it.
 
 Every action calls `record` inside its own transaction, so a failed audit write rolls the business change
-back with it. `record` appends to the hash chain (`audit.domain`) under a lock on the single
-`AuditChainHead` row, so two writers can never fork the chain.
+back with it. `record` appends to a hash chain (`audit.domain`) under a lock on that chain's
+`AuditChainHead` row, held until the transaction ends, so two writers can never fork a chain. On PostgreSQL
+rows are spread over `AUDIT_CHAINS` parallel chains: a writer takes the first head nobody holds, so
+concurrent transactions do not queue behind each other's commits (one chain would cap appends at one per
+commit latency). Each chain is verified on its own; checkpoints sign every chain's head.
 
 Settings (all optional):
 - `AUDIT_HMAC_KEY`: the secret that seals new rows and signs checkpoints (default `SECRET_KEY`).
 - `AUDIT_HMAC_RETIRED_KEYS`: earlier secrets, kept so the rows and checkpoints they sealed still verify.
+- `AUDIT_CHAINS`: how many parallel chains (default 4, at most 16; SQLite always uses one).
 - `AUDIT_CHECKPOINT_DIR`: where checkpoints are appended (default `DATA_DIR / "audit-checkpoints"`); put it
   on storage the database administrators cannot write, ideally append-only or WORM.
 """
@@ -15,6 +19,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,33 +66,59 @@ def _as_stored(value: Any) -> Any:
     return json.loads(json.dumps(value, allow_nan=False))
 
 
-def _head_sql(connection) -> tuple[str, str]:
-    """Raw SQL for the head (the ORM would double the cost of an append); the table name is the model's."""
+def chain_count(connection) -> int:
+    """How many chains writers spread over: `AUDIT_CHAINS` (default 4) where writers run concurrently
+    (PostgreSQL); 1 on SQLite, whose writers are serialised anyway."""
+    if not connection.features.has_select_for_update_skip_locked:
+        return 1
+    return max(1, min(int(getattr(settings, "AUDIT_CHAINS", 4)), AuditChainHead.MAX_CHAINS))
+
+
+def _head_sql(connection) -> tuple[str, str, str]:
+    """Raw SQL for the heads (the ORM would double the cost of an append); the table name is the model's:
+    lock a given head, lock the first free one of the first N (PostgreSQL), move a head."""
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     return (
-        f"SELECT last_seq, last_mac FROM {table} WHERE id = %s{lock}",  # noqa: S608
+        f"SELECT id, last_seq, last_mac FROM {table} WHERE id = %s{lock}",  # noqa: S608
+        f"SELECT id, last_seq, last_mac FROM {table} WHERE id <= %s ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1",  # noqa: S608
         f"UPDATE {table} SET last_seq = %s, last_mac = %s WHERE id = %s",  # noqa: S608
     )
 
 
-def _lock_head(cursor, select_sql: str) -> tuple[int, str]:
-    """Lock the chain head and return its (last_seq, last_mac); create it if it is missing.
+def _rebuild_head(chain: int) -> None:
+    """Create a missing head from its chain's newest row, so a deleted head row cannot restart the chain at 1
+    (the unique (`chain`, `seq`) would refuse the duplicates anyway)."""
+    newest = AuditEvent.objects.filter(chain=chain).order_by("-seq").values_list("seq", "mac").first()
+    last_seq, last_mac = newest or (0, domain.GENESIS_MAC)
+    AuditChainHead.objects.get_or_create(pk=chain, defaults={"last_seq": last_seq, "last_mac": last_mac})
 
-    A missing head is rebuilt from the newest row, so a deleted head row cannot restart the chain at 1
-    (the unique `seq` would refuse the duplicates anyway).
+
+def _lock_head(cursor, connection) -> tuple[int, int, str]:
+    """Lock a chain head and return its (chain, last_seq, last_mac).
+
+    With several chains, the first head no other transaction holds (`SKIP LOCKED`): two writers never wait
+    for each other's commit. If every head is held, wait for the one this process prefers. Missing heads are
+    rebuilt first.
     """
-    cursor.execute(select_sql, [AuditChainHead.SINGLETON])
+    one, free, _ = _head_sql(connection)
+    chains = chain_count(connection)
+    if chains > 1:
+        cursor.execute(free, [chains])
+        found = cursor.fetchone()
+        if found is not None:
+            return found
+        missing = set(range(1, chains + 1)) - set(AuditChainHead.objects.values_list("id", flat=True))
+        preferred = min(missing) if missing else 1 + os.getpid() % chains
+    else:
+        preferred = AuditChainHead.SINGLETON
+    cursor.execute(one, [preferred])
     found = cursor.fetchone()
     if found is None:
-        newest = AuditEvent.objects.order_by("-seq").values_list("seq", "mac").first()
-        last_seq, last_mac = newest or (0, domain.GENESIS_MAC)
-        AuditChainHead.objects.get_or_create(
-            pk=AuditChainHead.SINGLETON, defaults={"last_seq": last_seq, "last_mac": last_mac}
-        )
-        cursor.execute(select_sql, [AuditChainHead.SINGLETON])
+        _rebuild_head(preferred)
+        cursor.execute(one, [preferred])
         found = cursor.fetchone()
-    return found[0], found[1]
+    return found
 
 
 def _append(rows: list[dict[str, Any]]) -> list[AuditEvent] | list[dict[str, Any]]:
@@ -103,12 +134,12 @@ def _append(rows: list[dict[str, Any]]) -> list[AuditEvent] | list[dict[str, Any
     key = current_key()
     alias = AuditEvent.objects.db
     connection = connections[alias]
-    select_sql, update_sql = _head_sql(connection)
+    update_sql = _head_sql(connection)[2]
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
-        last_seq, last_mac = _lock_head(cursor, select_sql)
+        chain, last_seq, last_mac = _lock_head(cursor, connection)
         for row in rows:
             last_seq += 1
-            row["seq"], row["key_id"], row["prev_mac"] = last_seq, key.key_id, last_mac
+            row["chain"], row["seq"], row["key_id"], row["prev_mac"] = chain, last_seq, key.key_id, last_mac
             values = [row[name] for name in domain.CHAINED_FIELDS]
             row["mac"] = last_mac = domain.row_mac(values, prev_mac=last_mac, mac_key=key.mac_key)
         if len(rows) == 1:
@@ -116,13 +147,14 @@ def _append(rows: list[dict[str, Any]]) -> list[AuditEvent] | list[dict[str, Any
             sealed[0].save(force_insert=True)
         else:
             sealed = rows
-            insert_values(AuditEvent, domain.ROW_FIELDS, [[row[name] for name in domain.ROW_FIELDS] for row in rows])
-        cursor.execute(update_sql, [last_seq, last_mac, AuditChainHead.SINGLETON])
+            columns = ("chain", *domain.ROW_FIELDS)
+            insert_values(AuditEvent, columns, [[row[name] for name in columns] for row in rows])
+        cursor.execute(update_sql, [last_seq, last_mac, chain])
     return sealed
 
 
 def model_to_row(event: AuditEvent) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in domain.ROW_FIELDS}
+    return {name: getattr(event, name) for name in ("chain", *domain.ROW_FIELDS)}
 
 
 def _new_row(
@@ -191,26 +223,32 @@ def record_many(*, actor, entries: Iterable[dict[str, Any]]) -> list[dict[str, A
 # --- checkpoints -------------------------------------------------------------------------------------
 
 
-def write_checkpoint() -> Checkpoint:
-    """Sign the newest committed row's (seq, mac) and append it to the checkpoint file (and the log).
+def write_checkpoint() -> list[Checkpoint]:
+    """Sign each chain's newest committed row (seq, mac) and append the lines to the checkpoint file (and the
+    log); returns them, chain by chain.
 
-    Called periodically (e.g. every 10 minutes). Each line anchors the chain as it was: rows later cut off
+    Called periodically (e.g. every 10 minutes). Each line anchors its chain as it was: rows later cut off
     the tail, or a chain later rewritten even with the key, no longer match it.
     """
-    newest = AuditEvent.objects.order_by("-seq").values_list("seq", "mac").first()
-    seq, mac = newest or (0, domain.GENESIS_MAC)
-    checkpoint = domain.sign_checkpoint(seq=seq, mac=mac, at=clock.now(), key=current_key())
+    key, at = current_key(), clock.now()
+    checkpoints = []
+    for chain in queries.chain_numbers() or [AuditChainHead.SINGLETON]:
+        newest = AuditEvent.objects.filter(chain=chain).order_by("-seq").values_list("seq", "mac").first()
+        seq, mac = newest or (0, domain.GENESIS_MAC)
+        checkpoints.append(domain.sign_checkpoint(seq=seq, mac=mac, at=at, key=key, chain=chain))
     folder = checkpoint_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    line = (domain.checkpoint_to_line(checkpoint) + "\n").encode()
+    lines = "".join(domain.checkpoint_to_line(checkpoint) + "\n" for checkpoint in checkpoints).encode()
     descriptor = os.open(folder / CHECKPOINT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
-        os.write(descriptor, line)
+        os.write(descriptor, lines)
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-    logger.info("audit checkpoint seq=%s mac=%s key_id=%s", checkpoint.seq, checkpoint.mac, checkpoint.key_id)
-    return checkpoint
+    for checkpoint in checkpoints:
+        logger.info("audit checkpoint chain=%s seq=%s mac=%s key_id=%s", checkpoint.chain, checkpoint.seq,
+                    checkpoint.mac, checkpoint.key_id)
+    return checkpoints
 
 
 def read_checkpoints(keys: dict[str, AuditKey]) -> tuple[list[Checkpoint], VerifyResult | None]:
@@ -244,32 +282,48 @@ def _bad_checkpoint(seq: int | None, reason: str) -> VerifyResult:
 
 
 def verify_chain(from_seq: int | None = None, to_seq: int | None = None) -> VerifyResult:
-    """Check the chain from `from_seq` (default the first row) to `to_seq` (default the end) in batches.
+    """Check every chain from `from_seq` (default its first row) to `to_seq` (default its end) in batches;
+    the first failure is returned with its chain, otherwise the totals.
 
-    Besides each row (see `domain.verify_rows`), the chain must reach and match every signed checkpoint in
-    the range and the chain-head row; a checkpoint beyond the last row means the tail was cut off.
+    Besides each row (see `domain.verify_rows`), a chain must reach and match every signed checkpoint of it in
+    the range and its head row; a checkpoint beyond the last row means the tail was cut off.
     """
-    start = max(from_seq or 1, 1)
     keys = audit_keys()
     checkpoints, failure = read_checkpoints(keys)
     if failure is not None:
         return failure
+    chains = sorted(set(queries.chain_numbers()) | {cp.chain for cp in checkpoints}) or [AuditChainHead.SINGLETON]
+    checked = anchors = 0
+    last_seq = None
+    for chain in chains:
+        result = _verify_one(chain, [cp for cp in checkpoints if cp.chain == chain], keys, from_seq, to_seq)
+        checked, anchors = checked + result.checked, anchors + result.anchors
+        if not result.ok:
+            prefix = f"chain {chain}: " if chain != AuditChainHead.SINGLETON else ""
+            return replace(result, checked=checked, anchors=anchors, chain=chain, reason=prefix + result.reason)
+        if result.last_seq is not None:
+            last_seq = max(last_seq or 0, result.last_seq)
+    return VerifyResult(True, checked, None, "", None, last_seq, anchors)
+
+
+def _verify_one(chain: int, checkpoints: list[Checkpoint], keys, from_seq: int | None, to_seq: int | None):
+    start = max(from_seq or 1, 1)
     anchors = [
         Anchor(cp.seq, cp.mac, f"the checkpoint of {domain.canonical_time(cp.at)}")
         for cp in checkpoints
         if cp.seq >= start and (to_seq is None or cp.seq <= to_seq)
     ]
-    head = AuditChainHead.objects.filter(pk=AuditChainHead.SINGLETON).values_list("last_seq", "last_mac").first()
+    head = AuditChainHead.objects.filter(pk=chain).values_list("last_seq", "last_mac").first()
     if head and head[0] >= start and (to_seq is None or head[0] <= to_seq):
         anchors.append(Anchor(head[0], head[1], "the chain head"))
     prev_mac = domain.GENESIS_MAC
     if start > 1:
-        before = AuditEvent.objects.filter(seq=start - 1).values_list("mac", flat=True).first()
+        before = AuditEvent.objects.filter(chain=chain, seq=start - 1).values_list("mac", flat=True).first()
         if before is None:
             problem = Problem.GAP
             return VerifyResult(False, 0, start - 1, f"{problem.value}: row {start - 1} is missing", problem)
         prev_mac = before
-    rows = queries.iter_chain_rows(from_seq=start, to_seq=to_seq)
+    rows = queries.iter_chain_rows(chain=chain, from_seq=start, to_seq=to_seq)
     return domain.verify_rows(rows, keys=keys, start_seq=start, prev_mac=prev_mac, anchors=anchors)
 
 
@@ -278,13 +332,14 @@ def do_verify_chain(*, actor, from_seq: int | None = None, to_seq: int | None = 
     on SQLite writers are not held up while a long chain is checked."""
     result = verify_chain(from_seq, to_seq)
     if not result.ok:  # for the log shipper's alerting; the audit row below records it too
-        logger.error("audit chain verification failed at seq %s: %s", result.first_bad_seq, result.reason)
+        logger.error("audit chain verification failed in chain %s at seq %s: %s", result.chain,
+                     result.first_bad_seq, result.reason)
     record(
         actor=actor, action="audit.verify", object_type="audit_log", object_id="chain",
         outcome=AuditOutcome.SUCCESS if result.ok else AuditOutcome.FAILED,
         reason=result.reason,
         data={"from_seq": from_seq, "to_seq": to_seq, "checked": result.checked, "last_seq": result.last_seq,
-              "first_bad_seq": result.first_bad_seq, "anchors": result.anchors},
+              "first_bad_seq": result.first_bad_seq, "chain": result.chain, "anchors": result.anchors},
     )
     return result
 

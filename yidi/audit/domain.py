@@ -58,6 +58,10 @@ CHAINED_FIELDS = (
     "data",
 )
 ROW_FIELDS = (*CHAINED_FIELDS, "prev_mac", "mac")
+# Rows are sealed into up to this many parallel chains (numbered from 1), so that concurrent writers need not
+# wait for each other's commits. A row's chain is not in its MAC: moving a row to another chain breaks the
+# `prev_mac` links of both chains.
+MAX_CHAINS = 16
 _CONTENT = len(CHAINED_FIELDS)
 _PREV, _MAC = _CONTENT, _CONTENT + 1
 
@@ -201,45 +205,49 @@ def row_mac(values: Sequence[Any], *, prev_mac: str, mac_key: bytes) -> str:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The head of the chain at a moment, signed: `seq` rows existed and the last one had `mac`."""
+    """The head of one chain at a moment, signed: `seq` rows existed in chain `chain` and the last one had
+    `mac`. (Chain 1's checkpoints sign and print exactly as before there were several chains.)"""
 
     seq: int
     mac: str
     at: datetime
     key_id: str
     signature: str
+    chain: int = 1
 
 
-def _checkpoint_payload(seq: int, mac: str, at: datetime, key_id: str) -> bytes:
+def _checkpoint_payload(seq: int, mac: str, at: datetime, key_id: str, chain: int = 1) -> bytes:
     document = [CHECKPOINT_FORMAT, seq, mac, canonical_time(at), key_id]
+    if chain != 1:
+        document.append(chain)
     return b"\x01" + json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-def sign_checkpoint(*, seq: int, mac: str, at: datetime, key: AuditKey) -> Checkpoint:
-    payload = _checkpoint_payload(seq, mac, at, key.key_id)
+def sign_checkpoint(*, seq: int, mac: str, at: datetime, key: AuditKey, chain: int = 1) -> Checkpoint:
+    payload = _checkpoint_payload(seq, mac, at, key.key_id, chain)
     signature = hmac.digest(key.checkpoint_key, payload, "sha256").hex()
-    return Checkpoint(seq=seq, mac=mac, at=at, key_id=key.key_id, signature=signature)
+    return Checkpoint(seq=seq, mac=mac, at=at, key_id=key.key_id, signature=signature, chain=chain)
 
 
 def is_authentic(checkpoint: Checkpoint, keys: Mapping[str, AuditKey]) -> bool:
     key = keys.get(checkpoint.key_id)
     if key is None:
         return False
-    payload = _checkpoint_payload(checkpoint.seq, checkpoint.mac, checkpoint.at, checkpoint.key_id)
+    payload = _checkpoint_payload(checkpoint.seq, checkpoint.mac, checkpoint.at, checkpoint.key_id, checkpoint.chain)
     return hmac.compare_digest(hmac.digest(key.checkpoint_key, payload, "sha256").hex(), checkpoint.signature)
 
 
 def checkpoint_to_line(checkpoint: Checkpoint) -> str:
-    return json.dumps(
-        {
-            "seq": checkpoint.seq,
-            "mac": checkpoint.mac,
-            "at": canonical_time(checkpoint.at),
-            "key_id": checkpoint.key_id,
-            "signature": checkpoint.signature,
-        },
-        sort_keys=True,
-    )
+    item = {
+        "seq": checkpoint.seq,
+        "mac": checkpoint.mac,
+        "at": canonical_time(checkpoint.at),
+        "key_id": checkpoint.key_id,
+        "signature": checkpoint.signature,
+    }
+    if checkpoint.chain != 1:
+        item["chain"] = checkpoint.chain
+    return json.dumps(item, sort_keys=True)
 
 
 def checkpoint_from_line(line: str) -> Checkpoint:
@@ -248,12 +256,14 @@ def checkpoint_from_line(line: str) -> Checkpoint:
         item = json.loads(line)
         checkpoint = Checkpoint(
             seq=item["seq"], mac=item["mac"], at=datetime.fromisoformat(item["at"]), key_id=item["key_id"],
-            signature=item["signature"],
+            signature=item["signature"], chain=item.get("chain", 1),
         )
     except (KeyError, TypeError, json.JSONDecodeError) as error:
         raise ValueError(f"malformed checkpoint: {error}") from None
     if type(checkpoint.seq) is not int or checkpoint.seq < 0 or checkpoint.at.tzinfo is None:
         raise ValueError("malformed checkpoint: bad seq or time")
+    if type(checkpoint.chain) is not int or not 1 <= checkpoint.chain <= MAX_CHAINS:
+        raise ValueError("malformed checkpoint: bad chain")
     if not all(isinstance(v, str) for v in (checkpoint.mac, checkpoint.key_id, checkpoint.signature)):
         raise ValueError("malformed checkpoint: bad mac, key id or signature")
     return checkpoint
@@ -307,6 +317,7 @@ class VerifyResult:
     problem: Problem | None = None
     last_seq: int | None = None  # the last row checked
     anchors: int = 0  # checkpoints and chain-head anchors compared
+    chain: int | None = None  # the chain the first failure is in (None: a checkpoint file, or all is well)
 
 
 def verify_rows(

@@ -14,12 +14,14 @@ class AuditOutcome(models.TextChoices):
 class AuditEvent(models.Model):
     """One row per change and per personal-data view: who, role, unit, when, from where, what, outcome, why.
 
-    Rows are only ever inserted (`yidi.audit.actions.record`), each sealed into a hash chain: `seq` is
-    gap-free, `prev_mac` is the previous row's `mac`, `mac` is an HMAC over the row (`audit.domain`) under
+    Rows are only ever inserted (`yidi.audit.actions.record`), each sealed into one of a few parallel hash
+    chains (`chain`, so that concurrent writers need not wait for each other's commits): within a chain `seq`
+    is gap-free, `prev_mac` is the previous row's `mac`, `mac` is an HMAC over the row (`audit.domain`) under
     the key `key_id`. Triggers refuse UPDATE, DELETE (and on PostgreSQL TRUNCATE) of this table.
     """
 
-    seq = models.PositiveBigIntegerField("序号", unique=True)  # unique index: the chain order, verification batches
+    chain = models.PositiveSmallIntegerField("链", default=1)
+    seq = models.PositiveBigIntegerField("序号")  # gap-free within the chain; (chain, seq) is unique
     at = models.DateTimeField("时间", db_index=True)  # date-range search
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="操作人"
@@ -42,22 +44,29 @@ class AuditEvent(models.Model):
     class Meta:
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
-        ordering = ["seq"]
+        ordering = ["at", "id"]
+        constraints = [
+            # the chain order and the verification batches
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique"),
+        ]
         indexes = [
-            models.Index(fields=["action"], name="audit_action"),
+            # equality and prefix search (`case.` …): pattern operators on PostgreSQL serve both
+            models.Index(fields=["action"], name="audit_action_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),  # an object's history
             models.Index(fields=["actor_username", "at"], name="audit_actor"),  # an account's actions
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.chain}-{self.seq} {self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
 
 
 class AuditChainHead(models.Model):
-    """The single row that serialises appends: writers lock it (SELECT … FOR UPDATE on PostgreSQL; SQLite's
-    IMMEDIATE transactions already serialise writers), take `last_seq + 1` and chain onto `last_mac`."""
+    """The head of one chain (`id` is the chain's number): a writer locks a free head (SELECT … FOR UPDATE
+    SKIP LOCKED on PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers), takes
+    `last_seq + 1` and chains onto `last_mac`; the lock is held until the writer's transaction ends."""
 
-    SINGLETON = 1
+    SINGLETON = 1  # the first chain: the only one SQLite uses
+    MAX_CHAINS = 16
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
     last_seq = models.PositiveBigIntegerField("最新序号", default=0)
@@ -66,7 +75,9 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = "审计链头"
         verbose_name_plural = "审计链头"
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_chain_head_single_row")]
+        constraints = [
+            models.CheckConstraint(condition=Q(id__gte=1, id__lte=16), name="audit_chain_head_number"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.last_seq} {self.last_mac[:12]}…"
+        return f"链 {self.id} #{self.last_seq} {self.last_mac[:12]}…"

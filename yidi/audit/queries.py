@@ -24,7 +24,7 @@ def _chain_sql(connection, *, bounded: bool) -> str:
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(AuditEvent._meta.get_field(name).column) for name in ROW_FIELDS)
     upper = " AND seq <= %s" if bounded else ""
-    return f"SELECT {columns} FROM {table} WHERE seq > %s{upper} ORDER BY seq LIMIT %s"  # noqa: S608
+    return f"SELECT {columns} FROM {table} WHERE chain = %s AND seq > %s{upper} ORDER BY seq LIMIT %s"  # noqa: S608
 
 
 @lru_cache(maxsize=1024)
@@ -47,11 +47,20 @@ def _decoded(row: tuple[Any, ...]) -> list[Any]:
     return values
 
 
+def chain_numbers() -> list[int]:
+    """The chains that have rows or a head, in order."""
+    from yidi.audit.models import AuditChainHead
+
+    used = set(AuditEvent.objects.order_by().values_list("chain", flat=True).distinct())
+    return sorted(used | set(AuditChainHead.objects.values_list("id", flat=True)))
+
+
 def iter_raw_chain_rows(
-    *, from_seq: int = 1, to_seq: int | None = None, batch_size: int = CHAIN_BATCH_SIZE
+    *, chain: int = 1, from_seq: int = 1, to_seq: int | None = None, batch_size: int = CHAIN_BATCH_SIZE
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows from `from_seq` in `seq` order, as the database driver returns the `ROW_FIELDS` columns, read in
-    keyset batches on the unique `seq` index: memory stays constant, no cursor stays open between batches.
+    """Rows of `chain` from `from_seq` in `seq` order, as the database driver returns the `ROW_FIELDS` columns,
+    read in keyset batches on the unique (`chain`, `seq`) index: memory stays constant, no cursor stays open
+    between batches.
 
     Plain SQL rather than the ORM: verification reads every row, and the ORM's per-row conversions would
     cost more than checking the MAC.
@@ -60,7 +69,7 @@ def iter_raw_chain_rows(
     sql = _chain_sql(connection, bounded=to_seq is not None)
     after = from_seq - 1
     while True:
-        params = [after, to_seq, batch_size] if to_seq is not None else [after, batch_size]
+        params = [chain, after, to_seq, batch_size] if to_seq is not None else [chain, after, batch_size]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             batch = cursor.fetchall()
@@ -71,10 +80,10 @@ def iter_raw_chain_rows(
 
 
 def iter_chain_rows(
-    *, from_seq: int = 1, to_seq: int | None = None, batch_size: int = CHAIN_BATCH_SIZE
+    *, chain: int = 1, from_seq: int = 1, to_seq: int | None = None, batch_size: int = CHAIN_BATCH_SIZE
 ) -> Iterator[list[Any]]:
     """`iter_raw_chain_rows` with each row's time aware and its JSON decoded, ready for `verify_rows`."""
-    return map(_decoded, iter_raw_chain_rows(from_seq=from_seq, to_seq=to_seq, batch_size=batch_size))
+    return map(_decoded, iter_raw_chain_rows(chain=chain, from_seq=from_seq, to_seq=to_seq, batch_size=batch_size))
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,7 @@ def _start_of(day: date) -> datetime:
 
 
 def list_events(filters: EventFilters) -> QuerySet[AuditEvent]:
-    """Matching rows, newest first. Served by the indexes on `seq`, `at`, `action`, (`object_type`,
+    """Matching rows, newest first. Served by the indexes on `at`, `action` (prefix too), (`object_type`,
     `object_id`) and (`actor_username`, `at`)."""
     query = AuditEvent.objects.all()
     if filters.actor:
@@ -114,4 +123,4 @@ def list_events(filters: EventFilters) -> QuerySet[AuditEvent]:
         query = query.filter(at__gte=_start_of(filters.date_from))
     if filters.date_to:
         query = query.filter(at__lt=_start_of(filters.date_to + timedelta(days=1)))
-    return query.order_by("-seq")
+    return query.order_by("-at", "-id")

@@ -7,11 +7,10 @@ from yidi.audit.actions import do_verify_chain, write_checkpoint
 
 @task()
 def write_checkpoint_task() -> str:
-    checkpoint = write_checkpoint()
-    return f"checkpoint seq={checkpoint.seq}"
+    return " ".join(f"chain{c.chain}={c.seq}" for c in write_checkpoint())
 
 
 @task()
 def verify_chain_task() -> str:
     result = do_verify_chain(actor=None)
-    return f"ok={result.ok} checked={result.checked} first_bad={result.first_bad_seq}"
+    return f"ok={result.ok} checked={result.checked} chain={result.chain} first_bad={result.first_bad_seq}"

@@ -23,7 +23,7 @@ from yidi.audit.models import AuditEvent
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [
-    "序号", "时间", "账号", "角色", "单位", "来源地址", "操作", "对象类型", "对象标识", "涉及字段", "结果", "事由",
+    "链", "序号", "时间", "账号", "角色", "单位", "来源地址", "操作", "对象类型", "对象标识", "涉及字段", "结果", "事由",
     "详情", "密钥编号", "校验码",
 ]
 
@@ -93,6 +93,7 @@ def _csv_lines(events) -> Iterator[str]:
     yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)  # the BOM makes spreadsheet programs read UTF-8
     for event in events.iterator(chunk_size=2000):
         yield writer.writerow([_cell(value) for value in (
+            event.chain,
             event.seq,
             timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S.%f"),
             event.actor_username,
@@ -133,12 +134,14 @@ def verify_chain(request: HttpRequest) -> HttpResponse:
     _require_auditor(request.user)
     result = actions.do_verify_chain(actor=request.user)
     if result.ok:
-        last = f"（第 1–{result.last_seq} 条）" if result.last_seq else ""
+        # one chain checked from its first row: say which rows (with several chains the numbers are per chain)
+        last = f"（第 1–{result.last_seq} 条）" if result.last_seq and result.last_seq == result.checked else ""
         messages.success(
             request, f"日志链完好：已校验 {result.checked} 条记录{last}，核对检查点与链头 {result.anchors} 处。"
         )
     else:
-        where = f"第 {result.first_bad_seq} 条记录" if result.first_bad_seq else "检查点文件"
+        chain = f"第 {result.chain} 链" if result.chain and result.chain != 1 else ""
+        where = f"{chain}第 {result.first_bad_seq} 条记录" if result.first_bad_seq else "检查点文件"
         label = result.problem.label if result.problem else ""
         messages.error(request, f"日志链校验未通过：{where}，{label}。详情：{result.reason}")
     return redirect("audit_event_list")

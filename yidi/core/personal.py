@@ -227,7 +227,24 @@ def do_rotate_field_keys(*, batch_size: int = 500, dry_run: bool = False) -> lis
         if not dry_run and report.pending:
             _rewrite(personal_field, rows.exclude(**{f"{_RAW}__startswith": current}), report, batch_size)
         reports.append(report)
+    if not dry_run:
+        _audit_rotation(reports)
     return reports
+
+
+def _audit_rotation(reports: list[RotationReport]) -> None:
+    """One audit row per run (the key id and counts, never key material)."""
+    from yidi.audit.actions import record
+    from yidi.audit.models import AuditOutcome
+
+    cipher = get_field_cipher()
+    failed = sum(len(report.failed_ids) for report in reports)
+    record(
+        actor=None, action="crypto.rotate_field_keys", object_type="field_keys", object_id=cipher.keys.active_key_id(),
+        outcome=AuditOutcome.FAILED if failed else AuditOutcome.SUCCESS,
+        data={"provider": cipher.provider, "rewritten": sum(report.rewritten for report in reports), "failed": failed,
+              "columns": {report.label: report.rewritten for report in reports if report.rewritten}},
+    )
 
 
 def _rewrite(personal_field: PersonalDataField, pending, report: RotationReport, batch_size: int) -> None:

@@ -29,7 +29,7 @@ def test_an_intact_chain_prints_a_summary_and_the_run_is_audited():
     assert f"{end} rows checked, 1 checkpoint/head anchors matched" in text
     run = AuditEvent.objects.latest("seq")
     assert (run.seq, run.action, run.actor_username, run.outcome) == (end + 1, "audit.verify", "system", "success")
-    assert run.data == {"from_seq": None, "to_seq": None, "checked": end, "last_seq": end, "first_bad_seq": None,
+    assert run.data == {"from_seq": None, "to_seq": None, "checked": end, "last_seq": end, "first_bad_seq": None, "chain": None,
                         "anchors": 1}
 
 

@@ -97,14 +97,14 @@ def test_a_deleted_head_row_is_rebuilt_from_the_newest_row():
     assert verify_chain().ok
 
 
-def test_an_append_is_three_statements_and_locks_the_head_on_postgresql():
+def test_an_append_is_three_statements_and_locks_a_free_head_on_postgresql():
     with CaptureQueriesContext(connection) as queries:
         record(actor=None, action="test.queries", object_type="test", object_id=1)
 
     statements = [q["sql"] for q in queries.captured_queries]
     assert len(statements) == 3
-    assert statements[0].startswith("SELECT last_seq, last_mac FROM")
-    assert statements[0].endswith("FOR UPDATE") == is_postgresql
+    assert statements[0].startswith("SELECT id, last_seq, last_mac FROM")
+    assert statements[0].endswith("FOR UPDATE SKIP LOCKED LIMIT 1") == is_postgresql
     assert statements[1].startswith('INSERT INTO "audit_auditevent"')
     assert statements[2].startswith("UPDATE")
 

@@ -11,6 +11,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from yidi.accounts.models import User
+from yidi.audit.models import AuditEvent
 from yidi.cases.builders import make_case
 from yidi.cases.models import Person
 from yidi.core.crypto import DecryptionError
@@ -184,6 +185,11 @@ def test_key_rotation_keeps_old_values_readable_and_the_command_re_encrypts_them
         assert "cases.Person.phone: 非空 2，已是当前密钥 0，旧密钥或旧算法 2，明文 0，已重新加密 2" in output
         assert _stored_key_ids() == {"id_number": ["k2"], "phone": ["k2", "k2"], "address": ["k2", "k2"]}
         assert "合计重新加密 0 个值" in rotate()  # idempotent
+        runs = list(AuditEvent.objects.filter(action="crypto.rotate_field_keys").order_by("id").values_list(
+            "object_id", "outcome", "data"))
+        assert runs[0] == ("k2", "success", {"provider": "aes-gcm", "rewritten": 4, "failed": 0, "columns": {
+            "cases.Person.id_number": 1, "cases.Person.phone": 2, "cases.Person.address": 1}})
+        assert runs[1][2]["rewritten"] == 0 and len(runs) == 2  # every run is audited, dry runs are not
     with override_settings(FIELD_ENCRYPTION_KEYS={"k2": KEY_2}):  # the old key is retired
         person = applicant()
         assert (person.id_number, person.phone, person.address) == (

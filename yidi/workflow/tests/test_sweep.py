@@ -192,14 +192,13 @@ def test_two_workers_sweeping_at_once_never_process_a_matter_twice(django_db_set
 
     from yidi.accounts.domain import Role
     from yidi.accounts.models import Unit, User
-    from yidi.audit.models import AuditChainHead, AuditEvent
+    from yidi.audit.testing import restore_heads, snapshot_heads
     from yidi.cases.builders import make_user
     from yidi.cases.models import CaseParty, Person
     from yidi.core.models import CodeSequence
 
     with django_db_blocker.unblock():
-        head = AuditChainHead.objects.values_list("last_seq", "last_mac").first()
-        start_seq = head[0] if head else 0
+        heads = snapshot_heads()
         sequences = list(CodeSequence.objects.values_list("pk", "last_value"))
         users = [
             make_user("sweep-registrar", Role.REGISTRAR, unit=Unit.objects.get(code="centre")),
@@ -225,20 +224,13 @@ def test_two_workers_sweeping_at_once_never_process_a_matter_twice(django_db_set
             assert sum(r.effects for r in results) == 60
             assert all(Urging.objects.filter(case=case).count() == 1 for case in cases)
         finally:
-            table, head_table = AuditEvent._meta.db_table, AuditChainHead._meta.db_table
-            with transaction.atomic(), connection.cursor() as cursor:
+            with transaction.atomic():
                 people = list(CaseParty.objects.filter(case__in=cases).values_list("person_id", flat=True))
                 Case.objects.filter(pk__in=[case.pk for case in cases]).delete()
                 Person.objects.filter(pk__in=people).delete()
                 CodeSequence.objects.exclude(pk__in=[pk for pk, _ in sequences]).delete()
                 for pk, value in sequences:
                     CodeSequence.objects.filter(pk=pk).update(last_value=value)
-                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-                cursor.execute(f"DELETE FROM {table} WHERE seq > %s", [start_seq])
-                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-                if head:
-                    cursor.execute(f"UPDATE {head_table} SET last_seq = %s, last_mac = %s", list(head))
-                else:
-                    cursor.execute(f"DELETE FROM {head_table}")
+                restore_heads(heads)
                 User.objects.filter(username__startswith="sweep-").delete()
             connection.close()

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         result = do_verify_chain(actor=None, from_seq=from_seq, to_seq=to_seq)
         seconds = time.monotonic() - started
         if not result.ok:
-            where = f"第 {result.first_bad_seq} 条记录 (row {result.first_bad_seq})" if result.first_bad_seq else "检查点文件"
+            chain = f"链 {result.chain} " if result.chain and result.chain != 1 else ""
+            row = f"chain {result.chain}, row {result.first_bad_seq}" if chain else f"row {result.first_bad_seq}"
+            where = f"{chain}第 {result.first_bad_seq} 条记录 ({row})" if result.first_bad_seq else "检查点文件"
             label = result.problem.label if result.problem else ""
             raise CommandError(
                 f"审计日志链校验未通过 / audit chain BROKEN：{where}：{label}\n  {result.reason}\n"
