@@ -140,6 +140,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "yidi.core.context_processors.site",
             ],
+            "builtins": ["yidi.core.templatetags.masking"],  # `|mask_personal` in every template
         },
     },
 ]

@@ -66,3 +66,20 @@ def _mask_address(value: str) -> str:
     match = _TOWNSHIP_END.match(value)
     head = match.group(0) if match else value[:6]
     return head + "***"
+
+
+# Free text (a description, a record of a session, a reason) may carry numbers typed by staff: on display
+# every ID-number-shaped token (18 characters with a birth date in the middle; a mistyped check character
+# is still somebody's number) and every mobile number standing alone is masked too.
+_ID_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])"
+)
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+
+
+def mask_in_text(text: str | None) -> str:
+    """`text` with every ID number and mobile number in it masked by the same rules as the fields."""
+    if not text:
+        return ""
+    text = _ID_IN_TEXT.sub(lambda m: mask(m.group(), PersonalKind.ID_NUMBER), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask(m.group(), PersonalKind.PHONE), text)

@@ -54,3 +54,16 @@ def test_phones_are_mobiles_or_landlines_with_area_code():
 def test_credit_codes_have_the_published_shape():
     assert is_valid_credit_code("91330681MA2BXXXX1K".replace("X", "0"))
     assert not is_valid_credit_code("1234")
+
+
+def test_numbers_typed_into_free_text_are_masked_and_nothing_else_changes():
+    from yidi.core.masking import mask_in_text
+
+    text = ("申请人张三（身份证330681199003154418，电话13805751234）称：2026年3月赔偿3000元，"
+            "订单号 A13805751234，工单 12345678901234567，错一位的 330681199003154417，编码 330681-2026-000123。")
+    assert mask_in_text(text) == (
+        "申请人张三（身份证330***********4418，电话138****1234）称：2026年3月赔偿3000元，"
+        "订单号 A13805751234，工单 12345678901234567，错一位的 330***********4417，编码 330681-2026-000123。"
+    )
+    assert mask_in_text(mask_in_text(text)) == mask_in_text(text)
+    assert mask_in_text("") == "" and mask_in_text(None) == ""
