@@ -468,15 +468,16 @@ def do_start_handling(code: str, *, actor, mode: HandlingMode) -> Case:
 
 
 @transaction.atomic
-def do_divert_case(code: str, *, actor, route: DiversionRoute, reason: str) -> Case:
-    """Divert to litigation, arbitration, administrative review or discipline; the matter waits for the outcome."""
+def do_divert_case(code: str, *, actor, route: DiversionRoute, reason: str, data: dict | None = None) -> Case:
+    """Divert to litigation, arbitration, administrative review, the 信访 procedure or discipline; the matter waits
+    for the outcome. `data` adds the hand-off's details to the timeline event (`yidi.mediation.handoffs`)."""
     route = DiversionRoute(route)
     reason = _require_reason(CaseAction.DIVERT, reason)
     case, before, after = _begin(code, CaseAction.DIVERT, actor=actor)
     case.diversion_route = route
     return _finish(
         case, CaseAction.DIVERT, actor=actor, from_status=before, to_status=after, fields=["diversion_route"],
-        reason=reason, data={"route": route.value},
+        reason=reason, data={**(data or {}), "route": route.value},
     )
 
 
@@ -585,9 +586,10 @@ def do_reopen_case(code: str, *, actor, reason: str) -> Case:
 
 
 @transaction.atomic
-def do_archive_case(code: str, *, actor) -> Case:
+def do_archive_case(code: str, *, actor, data: dict | None = None) -> Case:
+    """Archive the matter; `data` adds the 卷宗's details to the timeline event (`yidi.mediation.archive`)."""
     case, before, after = _begin(code, CaseAction.ARCHIVE, actor=actor)
-    return _finish(case, CaseAction.ARCHIVE, actor=actor, from_status=before, to_status=after, fields=[])
+    return _finish(case, CaseAction.ARCHIVE, actor=actor, from_status=before, to_status=after, fields=[], data=data)
 
 
 # --- additions that do not change status -----------------------------------------------------------------

@@ -156,6 +156,13 @@ EVENT_LABELS = {
     "urge_performance": "督促履行",
     "record_rating": "当事人评价调解员",
     "generate_document": "生成调解文书",
+    "record_court_referral": "登记法院委派/委托调解",
+    "record_handoff_receipt": "登记对接接收",
+    "record_handoff_outcome": "登记对接结果",
+    "record_petition_request": "登记复查/复核请求",
+    "record_petition_answer": "登记复查/复核意见",
+    "download_handoff_package": "下载移送材料",
+    "archive_file": "卷宗归档",
 }
 
 S = CaseStatus
@@ -394,6 +401,7 @@ class DiversionRoute(StrEnum):
     ARBITRATION = "arbitration"
     ADMINISTRATIVE_REVIEW = "administrative_review"
     DISCIPLINE = "discipline"
+    PETITION = "petition"
 
 
 DIVERSION_ROUTE_LABELS = {
@@ -401,6 +409,7 @@ DIVERSION_ROUTE_LABELS = {
     DiversionRoute.ARBITRATION: "仲裁",
     DiversionRoute.ADMINISTRATIVE_REVIEW: "行政复议",
     DiversionRoute.DISCIPLINE: "纪检监察",
+    DiversionRoute.PETITION: "信访程序",
 }
 
 

@@ -373,6 +373,7 @@ DEADLINE_STATE_LABELS = {"green": "正常", "yellow": "临期", "red": "即将�
 STAGE_LABELS = {
     "assign": "交办", "sign": "签收", "objection": "异议", "notice": "书面告知", "handle": "办理", "verify": "验证回访",
     "party_response": "对方答复", "judicial_confirmation": "申请司法确认",
+    "review_request": "请求复查", "review": "复查答复", "recheck_request": "请求复核", "recheck": "复核答复",
 }
 
 

@@ -21,6 +21,8 @@ def site(request):
     if user.role_set & {"supervisor", "leader", "dispatcher"}:
         items.append(("督办清单", reverse("urging_list")))
         items.append(("超期情况", reverse("overdue")))
+        if can_read_cases(user):
+            items.append(("以案定补", reverse("subsidy_ledger")))
     if can_read_cases(user):
         items.append(("个人信息导出", reverse("privacy_export_list")))
     if "auditor" in user.role_set:

@@ -51,12 +51,27 @@ class Stage(StrEnum):
     VERIFY = "verify"  # 验证 / 回访 after closing
     PARTY_RESPONSE = "party_response"  # 对方当事人答复是否同意调解
     JUDICIAL_CONFIRMATION = "judicial_confirmation"  # 当事人申请司法确认 (30 days from the agreement taking effect)
+    # 信访 (信访工作条例 Arts 35-36): the petitioner's 30 days to ask for 复查 / 复核 and the higher body's 30 days
+    # to answer; they run for the petitioner and for the receiving body, never for the unit.
+    REVIEW_REQUEST = "review_request"  # 请求复查 (30 days from receiving the 处理意见书)
+    REVIEW = "review"  # 复查答复 (30 days from the request)
+    RECHECK_REQUEST = "recheck_request"  # 请求复核 (30 days from receiving the 复查意见)
+    RECHECK = "recheck"  # 复核答复 (30 days from the request; hearing time is not counted)
 
 
 # Periods that run for the parties, not for a unit (the other party's answer, the window to apply for judicial
 # confirmation): they never make a matter late (the matter's due date and state leave them out), and the 督办
 # ladder's any-stage rules skip them, so only rules that name such a stage apply to it.
-PARTY_STAGES = frozenset({Stage.PARTY_RESPONSE, Stage.JUDICIAL_CONFIRMATION})
+PARTY_STAGES = frozenset(
+    {
+        Stage.PARTY_RESPONSE,
+        Stage.JUDICIAL_CONFIRMATION,
+        Stage.REVIEW_REQUEST,
+        Stage.REVIEW,
+        Stage.RECHECK_REQUEST,
+        Stage.RECHECK,
+    }
+)
 
 
 class StartEvent(StrEnum):
@@ -68,6 +83,11 @@ class StartEvent(StrEnum):
     OTHER_PARTY_NOTIFIED = "other_party_notified"  # 告知对方当事人 (the mediation asks whether they agree)
     CONCLUDED = "concluded"  # 出结果 (agreement, opinion …): verification and return visit start
     CLOSED = "closed"  # 办结
+    # 信访 procedure after a hand-off (started by `yidi.mediation.handoffs`, never by a lifecycle event)
+    OPINION_RECEIVED = "opinion_received"  # 信访人收到处理意见书
+    REVIEW_REQUESTED = "review_requested"  # 请求复查
+    REVIEW_ANSWERED = "review_answered"  # 收到复查意见
+    RECHECK_REQUESTED = "recheck_requested"  # 请求复核
 
 
 class DeadlineState(StrEnum):

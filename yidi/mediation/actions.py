@@ -50,7 +50,7 @@ from yidi.cases.uploads import check_upload
 from yidi.core import clock
 from yidi.core.codes import next_number
 from yidi.core.deadlines import Stage, local_date
-from yidi.mediation import clocks, domain, queries
+from yidi.mediation import clocks, domain, ledger, queries
 from yidi.mediation.document_data import build_document, find_slot, personal_fields
 from yidi.mediation.documents import AcceptanceSource, MissingField, render_docx, render_pdf, validate
 from yidi.mediation.domain import (
@@ -604,8 +604,9 @@ def do_make_agreement_effective(code: str, *, actor) -> Agreement:
     mediation.ended_at = now
     _move_mediation(mediation, A.MAKE_AGREEMENT_EFFECTIVE, fields=["ended_at"])
     window = clocks.start(case, Stage.JUDICIAL_CONFIRMATION, at=now)
+    subsidy = ledger.add_subsidy_entries(case, mediation, at=now)
     _conclude(case, Outcome.WRITTEN_AGREEMENT, A.MAKE_AGREEMENT_EFFECTIVE, actor=actor, data={
-        "number": mediation.number, "window_due_at": window.due_at.isoformat()})
+        "number": mediation.number, "window_due_at": window.due_at.isoformat(), "subsidy": f"{subsidy:.2f}"})
     return agreement
 
 
@@ -622,7 +623,9 @@ def do_record_oral_agreement(code: str, *, actor, content: AgreementInput) -> Ag
     agreement.signatures.all().delete()
     mediation.ended_at = now
     _move_mediation(mediation, A.RECORD_ORAL_AGREEMENT, fields=["ended_at"])
-    _conclude(case, Outcome.ORAL_AGREEMENT, A.RECORD_ORAL_AGREEMENT, actor=actor, data={"number": mediation.number})
+    subsidy = ledger.add_subsidy_entries(case, mediation, at=now)
+    _conclude(case, Outcome.ORAL_AGREEMENT, A.RECORD_ORAL_AGREEMENT, actor=actor, data={
+        "number": mediation.number, "subsidy": f"{subsidy:.2f}"})
     return agreement
 
 

@@ -4,7 +4,7 @@ are business data and are not here. Every save is audited."""
 from django.contrib import admin
 
 from yidi.audit.actions import record
-from yidi.mediation.models import MediationRoom, Mediator
+from yidi.mediation.models import ArchiveRetention, MediationRoom, Mediator, SubsidyRate
 
 
 def _audit_save(request, obj, *, change: bool, what: str) -> None:
@@ -54,3 +54,26 @@ class MediationRoomAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         _audit_save(request, obj, change=change, what="mediation_room")
+
+
+@admin.register(SubsidyRate)
+class SubsidyRateAdmin(admin.ModelAdmin):
+    """以案定补标准: the amounts are the county's own decision (the seeded ones are placeholders)."""
+
+    list_display = ["complexity", "amount", "note", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _audit_save(request, obj, change=change, what="subsidy_rate")
+
+
+@admin.register(ArchiveRetention)
+class ArchiveRetentionAdmin(admin.ModelAdmin):
+    """卷宗保管期限 by dispute type (types without a setting: 长期)."""
+
+    list_display = ["dispute_type", "period", "years"]
+    raw_id_fields = ["dispute_type"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _audit_save(request, obj, change=change, what="archive_retention")

@@ -19,16 +19,24 @@ from yidi.core import worktime
 from yidi.core.deadlines import DeadlinePolicy, Stage, StageLimit, deadline_state
 
 STATUTORY_POLICY = "people_mediation"
+PETITION_POLICY = "petition"  # ships the 复查 / 复核 periods
+# The policy that holds a stage when the matter's own policy does not.
+STATUTORY_POLICIES = {
+    Stage.REVIEW_REQUEST: PETITION_POLICY, Stage.REVIEW: PETITION_POLICY,
+    Stage.RECHECK_REQUEST: PETITION_POLICY, Stage.RECHECK: PETITION_POLICY,
+}
 
 
 def _policy_and_limit(case: Case, stage: Stage) -> tuple[DeadlinePolicy, StageLimit]:
     own = deadlines.policy_for(case)
     if own is not None and own.stage_limit(stage) is not None:
         return own, own.stage_limit(stage)
+    statutory = STATUTORY_POLICIES.get(stage, STATUTORY_POLICY)
     for policy in worktime.policies():
-        if policy.id == STATUTORY_POLICY and policy.stage_limit(stage) is not None:
+        if policy.id == statutory and policy.stage_limit(stage) is not None:
             return policy, policy.stage_limit(stage)
-    raise RuleViolation(f"时限规则中没有“{STAGE_LABELS[stage]}”阶段，请系统管理员在“人民调解”时限规则中配置")
+    where = "信访事项" if statutory == PETITION_POLICY else "人民调解"
+    raise RuleViolation(f"时限规则中没有“{STAGE_LABELS[stage]}”阶段，请系统管理员在“{where}”时限规则中配置")
 
 
 def start(case: Case, stage: Stage, *, at: datetime) -> CaseDeadline:

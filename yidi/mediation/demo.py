@@ -23,7 +23,7 @@ from yidi.cases.domain import CaseDraft, HandlingMode, PartyDraft, RequestType
 from yidi.cases.models import Case
 from yidi.core import clock
 from yidi.core.deadlines import local_date
-from yidi.mediation import actions
+from yidi.mediation import actions, archive, handoffs
 from yidi.mediation.actions import AgreementInput, SessionInput
 from yidi.mediation.builders import make_mediator, make_room, parties
 from yidi.mediation.models import Mediator
@@ -327,9 +327,76 @@ class MediationStories:
         return case
 
 
+PETITION_STORY = Story(
+    "330681109290", "枫源村村民对征地补偿分配不服信访",
+    "村民陈某反映，村集体征地补偿款分配方案未将其户籍在外的女儿计入，多次向村委会反映未果，要求重新分配。",
+    "枫源村村民委员会", "land_expropriation", "petition", 60,
+)
+
+
+class DiversionStories(MediationStories):
+    """Hand-offs and the 卷宗: the failed mediation goes to court and the court's answer comes back; a petition
+    matter is in 复查; the confirmed agreement's matter is closed and archived. (The agreements of the stories
+    above earned their mediator's 以案定补 entries as they took effect.)"""
+
+    def run(self, stories: list[Case]) -> list[Case]:
+        by_step = {story.step: case for story, case in zip(STORIES, stories, strict=True)}
+        self._court(by_step["failed"], start=24)
+        self._archive(by_step["confirmed"], start=39)
+        return [self._petition()]
+
+    def _court(self, case: Case, *, start: int) -> None:
+        code = case.code
+        with clock.at(self.moment(start - 7, 10)):
+            handoff = handoffs.do_hand_off(code, actor=self.mediator, kind="court_filing", receiver="诸暨市人民法院",
+                                           reason="调解不成，申请人坚持向人民法院起诉，移送材料引导立案")
+        with clock.at(self.moment(start - 9, 10)):
+            handoffs.do_record_handoff_receipt(code, actor=self.dispatcher, handoff_id=handoff.pk,
+                                               received_on=local_date(clock.now()),
+                                               reference_number="（2026）浙0681民初1736号")
+        with clock.at(self.moment(start - 14, 15)):
+            handoffs.do_record_handoff_outcome(code, actor=self.dispatcher, handoff_id=handoff.pk,
+                                               decided_on=local_date(clock.now()), decision="已立案受理，适用简易程序审理",
+                                               note="法院电话反馈")
+
+    def _archive(self, case: Case, *, start: int) -> None:
+        code = case.code
+        with clock.at(self.moment(start - 14, 10)):
+            for key in ("application", "acceptance_register", "rights_notice", "session_record-1"):
+                actions.do_generate_document(code, actor=self.mediator, key=key)
+            case_actions.do_record_return_visit(code, actor=self.mediator, summary="回访双方，协议已履行完毕，双方满意")
+        with clock.at(self.moment(start - 15, 10)):
+            case_actions.do_close_case(code, actor=self.dispatcher, note="协议履行完毕，回访满意")
+        with clock.at(self.moment(start - 16, 10)):
+            archive.do_archive_file(code, actor=self.dispatcher, waivers={
+                "identity": "当事人当场出示身份证，登记表已记载身份信息",
+                "closing_report": "协议已即时履行，以回访记录和协议书代结案报告表",
+            })
+
+    def _petition(self) -> Case:
+        story = PETITION_STORY
+        case = self._register(story)
+        code = case.code
+        with clock.at(self.moment(story.days_ago - 1, 10)):
+            handoff = handoffs.do_hand_off(code, actor=self.mediator, kind="petition", receiver="诸暨市信访局",
+                                           reason="申诉求决类事项，依《信访工作条例》第31条转入信访程序办理")
+        with clock.at(self.moment(story.days_ago - 2, 10)):
+            handoffs.do_record_handoff_receipt(code, actor=self.dispatcher, handoff_id=handoff.pk,
+                                               received_on=local_date(clock.now()), reference_number="诸信转〔2026〕58号")
+        with clock.at(self.moment(story.days_ago - 30, 10)):
+            handoffs.do_record_handoff_outcome(code, actor=self.dispatcher, handoff_id=handoff.pk,
+                                               decided_on=local_date(clock.now()), opinion="not_support",
+                                               note="分配方案经村民代表会议表决通过，依法不予支持")
+        with clock.at(self.moment(story.days_ago - 45, 10)):
+            handoffs.do_record_petition_request(code, actor=self.dispatcher, handoff_id=handoff.pk, step="review",
+                                                requested_on=local_date(clock.now()))
+        return case
+
+
 def build(*, until: date) -> dict[str, int]:
     """The pool, the rooms and the stories (the stories only once: they are matters)."""
     mediators = build_pool()
     stories = MediationStories(until=until).run()
+    stories += DiversionStories(until=until).run(stories)
     return {"mediators": len(mediators), "rooms": len(ROOMS), "matters": len(stories)}
 

@@ -12,11 +12,12 @@ or a refusal concludes the matter; an application for judicial confirmation move
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from yidi.accounts.domain import Role
-from yidi.cases.domain import CaseStatus
+from yidi.cases.domain import CaseStatus, RuleViolation
 
 # --- the mediator pool (调解专家库) -------------------------------------------------------------------------
 
@@ -647,3 +648,230 @@ def split_lines(text: str) -> tuple[str, ...]:
 
 
 _ITEM_NUMBER = re.compile(r"^\s*(?:[(（](?:\d+|[一二三四五六七八九十]+)[)）]|(?:\d+|[一二三四五六七八九十]+)[、.．)）])\s*")
+
+
+# --- hand-offs (诉调、仲调、访调对接) -----------------------------------------------------------------------------
+
+
+class HandOffKind(StrEnum):
+    """Where a matter goes (out) or where it came from (in: a court's referral, 诉前委派 / 委托)."""
+
+    COURT_FILING = "court_filing"  # 调解不成，引导向人民法院起诉（立案）
+    LABOUR_ARBITRATION = "labour_arbitration"  # 劳动人事争议仲裁
+    ADMINISTRATIVE_REVIEW = "administrative_review"  # 行政复议
+    PETITION = "petition"  # 信访程序（处理意见书、复查、复核）
+    DISCIPLINE = "discipline"  # 纪检监察
+    COURT_REFERRAL_PRE_FILING = "court_referral_pre_filing"  # in: 法院诉前委派调解
+    COURT_REFERRAL_ENTRUSTED = "court_referral_entrusted"  # in: 法院委托调解（立案后）
+
+    @property
+    def label(self) -> str:
+        return HANDOFF_KIND_LABELS[self]
+
+
+HANDOFF_KIND_LABELS = {
+    HandOffKind.COURT_FILING: "移送法院（诉讼）",
+    HandOffKind.LABOUR_ARBITRATION: "移送劳动人事争议仲裁",
+    HandOffKind.ADMINISTRATIVE_REVIEW: "引导行政复议",
+    HandOffKind.PETITION: "转入信访程序",
+    HandOffKind.DISCIPLINE: "移送纪检监察",
+    HandOffKind.COURT_REFERRAL_PRE_FILING: "法院诉前委派调解",
+    HandOffKind.COURT_REFERRAL_ENTRUSTED: "法院委托调解",
+}
+INCOMING_KINDS = frozenset({HandOffKind.COURT_REFERRAL_PRE_FILING, HandOffKind.COURT_REFERRAL_ENTRUSTED})
+OUTGOING_KINDS = frozenset(HandOffKind) - INCOMING_KINDS
+# The matter's diversion route (`yidi.cases`) for each outgoing hand-off.
+HANDOFF_ROUTES = {
+    HandOffKind.COURT_FILING: "litigation",
+    HandOffKind.LABOUR_ARBITRATION: "arbitration",
+    HandOffKind.ADMINISTRATIVE_REVIEW: "administrative_review",
+    HandOffKind.PETITION: "petition",
+    HandOffKind.DISCIPLINE: "discipline",
+}
+# Receivers entitled by law to the parties' full identity data (courts, arbitration and review bodies, 纪检监察);
+# the others get masked data in the package.
+ENTITLED_KINDS = frozenset(
+    {HandOffKind.COURT_FILING, HandOffKind.LABOUR_ARBITRATION, HandOffKind.ADMINISTRATIVE_REVIEW, HandOffKind.DISCIPLINE}
+)
+
+
+class HandOffStatus(StrEnum):
+    SENT = "sent"
+    RECEIVED = "received"
+    OUTCOME_RECORDED = "outcome_recorded"
+
+
+HANDOFF_STATUS_LABELS = {
+    HandOffStatus.SENT: "已移送",
+    HandOffStatus.RECEIVED: "对方已接收",
+    HandOffStatus.OUTCOME_RECORDED: "已反馈结果",
+}
+
+
+class PetitionOpinion(StrEnum):
+    """The 信访处理意见书's decision (信访工作条例 Art 32), also the 复查 / 复核 opinions."""
+
+    SUPPORT = "support"
+    EXPLAIN = "explain"
+    NOT_SUPPORT = "not_support"
+
+
+PETITION_OPINION_LABELS = {
+    PetitionOpinion.SUPPORT: "支持",
+    PetitionOpinion.EXPLAIN: "解释说明",
+    PetitionOpinion.NOT_SUPPORT: "不予支持",
+}
+
+
+class PetitionStep(StrEnum):
+    REVIEW = "review"  # 复查
+    RECHECK = "recheck"  # 复核
+
+
+PETITION_STEP_LABELS = {PetitionStep.REVIEW: "复查", PetitionStep.RECHECK: "复核"}
+PETITION_REQUEST_DAYS = 30  # 信访工作条例 Arts 35-36 (calendar days; the clocks' limits are data, this is the rule)
+LABOUR_MEDIATION_DAYS = 15  # 劳动争议调解仲裁法 Art 14
+FAILED_OUTCOMES = frozenset({"mediation_failed", "refused_by_party"})
+
+
+def labour_arbitration_possible_on(received_on: date) -> date:
+    """The first day a party may go to arbitration when no agreement was reached: the 15 days run from the day
+    after the mediation organisation received the application (the start day is not counted)."""
+    return received_on + timedelta(days=LABOUR_MEDIATION_DAYS + 1)
+
+
+def check_hand_off(
+    kind: HandOffKind, *, outcome: str, is_labour: bool, received_on: date, today: date,
+    final_petition_code: str = "",
+) -> None:
+    """Whether the matter may go to `kind` now (raises `HandOffRefused` with the reason in Chinese).
+
+    - to court (filing): only after the mediation failed or a party refused it (调解不成后引导诉讼);
+    - to labour arbitration: only a labour dispute, after a failure or once 15 days passed without agreement,
+      refused earlier with the date it becomes possible;
+    - to the 信访 procedure: not when the same person's matter of the same type already went through 复核
+      (the same facts are not accepted again, 信访工作条例 Art 36);
+    - a matter with an agreement is not handed off (it is performed, or confirmed by a court).
+    """
+    if kind in INCOMING_KINDS:
+        raise HandOffRefused("法院委派、委托调解是接收事项，不能移送")
+    if outcome in {"written_agreement", "oral_agreement"}:
+        raise HandOffRefused("本事项已达成调解协议，不能移送")
+    failed = outcome in FAILED_OUTCOMES
+    if kind is HandOffKind.COURT_FILING and not failed:
+        raise HandOffRefused("调解不成或当事人拒绝调解后，方可引导当事人向人民法院起诉")
+    if kind is HandOffKind.LABOUR_ARBITRATION:
+        if not is_labour:
+            raise HandOffRefused("只有劳动争议可以移送劳动人事争议仲裁")
+        possible_on = labour_arbitration_possible_on(received_on)
+        if not failed and today < possible_on:
+            raise HandOffRefused(
+                f"劳动争议调解自收到申请之日起15日内未达成协议的，方可申请仲裁：本事项自{chinese_date(possible_on)}起可以移送"
+            )
+    if kind is HandOffKind.PETITION and final_petition_code:
+        raise HandOffRefused(
+            f"同一信访人就同一类事项已在{final_petition_code}中经过复核，依《信访工作条例》第36条不再受理"
+        )
+
+
+def petition_request_closed_on(answered_on: date) -> date:
+    """The last day to ask for 复查 / 复核: 30 days from receiving the written opinion."""
+    return answered_on + timedelta(days=PETITION_REQUEST_DAYS)
+
+
+def check_petition_request(step: PetitionStep, *, answered_on: date | None, requested_on: date) -> None:
+    """复查 is asked within 30 days of the 处理意见书, 复核 within 30 days of the 复查意见 (Arts 35-36)."""
+    previous = "处理意见书" if step is PetitionStep.REVIEW else "复查意见"
+    if answered_on is None:
+        raise HandOffRefused(f"尚未登记{previous}，不能请求{PETITION_STEP_LABELS[step]}")
+    if requested_on < answered_on:
+        raise HandOffRefused(f"请求{PETITION_STEP_LABELS[step]}的日期不能早于收到{previous}的日期")
+    closed_on = petition_request_closed_on(answered_on)
+    if requested_on > closed_on:
+        raise HandOffRefused(
+            f"请求{PETITION_STEP_LABELS[step]}的期限已于{chinese_date(closed_on)}届满（收到{previous}之日起30日内），不予受理"
+        )
+
+
+class HandOffRefused(RuleViolation):
+    """A hand-off rule refuses the step (message in Chinese)."""
+
+
+# --- 以案定补 -------------------------------------------------------------------------------------------------------
+
+
+def split_subsidy(amount: Decimal, count: int) -> list[Decimal]:
+    """The case's subsidy split equally between `count` mediators, to the fen; the lead (first) mediator takes
+    the remainder so the shares add up to the amount exactly."""
+    if count < 1:
+        return []
+    share = (amount / count).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return [amount - share * (count - 1)] + [share] * (count - 1)
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    """The first day of `month` and of the month after."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following
+
+
+# --- 卷宗 archive -------------------------------------------------------------------------------------------------
+
+
+class Retention(StrEnum):
+    PERMANENT = "permanent"
+    LONG = "long"
+    SHORT = "short"
+    YEARS = "years"
+
+
+RETENTION_LABELS = {
+    Retention.PERMANENT: "永久",
+    Retention.LONG: "长期",
+    Retention.SHORT: "短期",
+    Retention.YEARS: "按年限",
+}
+DEFAULT_RETENTION = Retention.LONG  # when no setting names the matter's type
+
+
+def retention_label(period: str, years: int | None) -> str:
+    if period == Retention.YEARS:
+        return f"{years}年"
+    return RETENTION_LABELS[Retention(period)]
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    key: str
+    title: str
+    requirement: str  # "required", "optional", or "agreement" (required when the mediation reached one)
+
+
+# The published 卷内目录 (china-rules §5.1), in its order; the cover and the catalogue come first, 封底 last.
+CATALOGUE = (
+    CatalogueItem("application", "人民调解申请书或人民调解受理登记表", "required"),
+    CatalogueItem("rights_notice", "人民调解当事人权利义务告知书", "required"),
+    CatalogueItem("identity", "当事人身份证明", "required"),
+    CatalogueItem("power_of_attorney", "授权委托书", "optional"),
+    CatalogueItem("evidence", "证据材料", "optional"),
+    CatalogueItem("session_record", "人民调解记录（笔录）", "required"),
+    CatalogueItem("agreement", "人民调解协议书或口头协议登记表", "agreement"),
+    CatalogueItem("performance", "履行凭证", "optional"),
+    CatalogueItem("return_visit", "回访记录", "optional"),
+    CatalogueItem("judicial_confirmation", "司法确认材料", "optional"),
+    CatalogueItem("closing_report", "结案报告表", "required"),
+)
+
+
+def is_required(item: CatalogueItem, *, has_agreement: bool) -> bool:
+    return item.requirement == "required" or (item.requirement == "agreement" and has_agreement)
+
+
+def missing_items(present: dict[str, int], *, has_agreement: bool, waivers: dict[str, str]) -> list[CatalogueItem]:
+    """The required items of the catalogue that are absent and not waived with a reason."""
+    return [
+        item for item in CATALOGUE
+        if is_required(item, has_agreement=has_agreement) and not present.get(item.key)
+        and not (waivers.get(item.key) or "").strip()
+    ]

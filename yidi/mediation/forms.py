@@ -14,8 +14,13 @@ from yidi.mediation.documents.domain import ACCEPTANCE_SOURCE_LABELS
 from yidi.mediation.domain import (
     AVAILABILITY_LABELS,
     CONFLICT_RELATION_LABELS,
+    INCOMING_KINDS,
     ORGANISATION_TYPE_LABELS,
+    OUTGOING_KINDS,
+    PETITION_OPINION_LABELS,
+    PETITION_STEP_LABELS,
     ConflictRelation,
+    HandOffKind,
     ObligationState,
 )
 from yidi.mediation.models import (
@@ -29,6 +34,8 @@ from yidi.regions.domain import code_range
 from yidi.regions.models import Region
 
 TEXT = forms.Textarea(attrs={"rows": 3})
+OUTGOING_KIND_ORDER = [kind for kind in HandOffKind if kind in OUTGOING_KINDS]
+INCOMING_KIND_ORDER = [kind for kind in HandOffKind if kind in INCOMING_KINDS]
 SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
@@ -391,3 +398,74 @@ class DirectoryFilterForm(forms.Form):
         rooms = MediationRoom.objects.filter(is_active=True, unit__region_id__gte=low, unit__region_id__lt=high)
         self.fields["room"].choices = [("", "全部"), *[(room.pk, room.name) for room in rooms.order_by("name")]]
 
+
+
+# --- hand-offs (诉调、仲调、访调对接) --------------------------------------------------------------------------
+
+
+class HandOffActionForm(forms.Form):
+    """A hand-off form: `handoffs` are the matter's hand-offs the action may apply to (for the choice)."""
+
+    def __init__(self, *args, handoffs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if "handoff" in self.fields:
+            self.fields["handoff"].choices = [
+                (h.pk, f"{h.get_kind_display()} · {h.receiver} · {h.get_status_display()}") for h in handoffs
+            ]
+
+
+class HandOffForm(HandOffActionForm):
+    kind = forms.ChoiceField(label="移送去向", choices=[(k.value, k.label) for k in OUTGOING_KIND_ORDER])
+    receiver = forms.CharField(label="接收机关", max_length=80, help_text="如：诸暨市人民法院、诸暨市劳动人事争议仲裁委员会")
+    reason = forms.CharField(label="移送理由", max_length=1000, widget=SHORT_TEXT)
+
+
+class CourtReferralForm(HandOffActionForm):
+    kind = forms.ChoiceField(label="类型", choices=[(k.value, k.label) for k in INCOMING_KIND_ORDER])
+    court = forms.CharField(label="委派（委托）法院", max_length=80)
+    received_on = forms.DateField(label="收到材料日期", widget=DateInput)
+    reference_number = forms.CharField(label="法院案号", max_length=60)
+
+
+class HandOffReceiptForm(HandOffActionForm):
+    handoff = forms.TypedChoiceField(label="移送记录", coerce=int)
+    received_on = forms.DateField(label="接收日期", widget=DateInput)
+    reference_number = forms.CharField(label="对方文号（案号）", max_length=60, required=False)
+
+
+class HandOffOutcomeForm(HandOffActionForm):
+    handoff = forms.TypedChoiceField(label="对接记录", coerce=int)
+    decided_on = forms.DateField(label="结果日期", widget=DateInput, help_text="信访事项填写信访人收到处理意见书的日期")
+    decision = forms.CharField(label="处理结果", max_length=200, required=False, help_text="如：已立案受理、裁决支持申请人请求")
+    opinion = forms.ChoiceField(label="处理意见书意见（信访）", required=False,
+                                choices=_choices(PETITION_OPINION_LABELS, blank="（非信访事项不填）"))
+    reference_number = forms.CharField(label="对方文号（案号）", max_length=60, required=False)
+    note = forms.CharField(label="说明", max_length=1000, required=False, widget=SHORT_TEXT)
+
+
+class PetitionRequestForm(HandOffActionForm):
+    handoff = forms.TypedChoiceField(label="信访事项", coerce=int)
+    step = forms.ChoiceField(label="程序", choices=_choices(PETITION_STEP_LABELS))
+    requested_on = forms.DateField(label="请求日期", widget=DateInput)
+
+
+class PetitionAnswerForm(HandOffActionForm):
+    handoff = forms.TypedChoiceField(label="信访事项", coerce=int)
+    step = forms.ChoiceField(label="程序", choices=_choices(PETITION_STEP_LABELS))
+    opinion = forms.ChoiceField(label="意见", choices=_choices(PETITION_OPINION_LABELS))
+    answered_on = forms.DateField(label="意见日期", widget=DateInput, help_text="信访人收到复查（复核）意见的日期")
+
+
+class ArchiveForm(forms.Form):
+    """One optional waiver reason for each required catalogue item that is absent."""
+
+    def __init__(self, *args, rows=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for row in rows:
+            if row["required"] and not row["count"]:
+                self.fields[f"waive_{row['key']}"] = forms.CharField(
+                    label=f"缺“{row['title']}”的理由", max_length=300, required=False,
+                    help_text="必备材料缺失的，须说明理由方可归档")
+
+    def waivers(self) -> dict[str, str]:
+        return {name.removeprefix("waive_"): value for name, value in self.cleaned_data.items() if value}

@@ -8,12 +8,19 @@ from yidi.mediation.documents.domain import ACCEPTANCE_SOURCE_LABELS, DOCUMENT_K
 from yidi.mediation.domain import (
     AVAILABILITY_LABELS,
     CONFLICT_RELATION_LABELS,
+    HANDOFF_KIND_LABELS,
+    HANDOFF_STATUS_LABELS,
+    INCOMING_KINDS,
     MEDIATION_STATUS_LABELS,
     MEDIATOR_GRADE_LABELS,
     OPEN_MEDIATION_STATUSES,
     ORGANISATION_TYPE_LABELS,
+    PETITION_OPINION_LABELS,
+    RETENTION_LABELS,
     Availability,
+    HandOffKind,
     MediationStatus,
+    retention_label,
     split_lines,
 )
 
@@ -430,3 +437,140 @@ class GeneratedDocument(models.Model):
     def title(self) -> str:
         label = DOCUMENT_KIND_LABELS.get(self.kind, self.kind)
         return f"{label}（第{self.session.number}次）" if self.session_id else label
+
+
+def handoff_path(instance: "HandOff", filename: str) -> str:
+    return f"mediation/{instance.case.code}/handoffs/{filename}"
+
+
+class HandOff(models.Model):
+    """One hand-off of a matter (诉调、仲调、访调对接): out to a court, arbitration, 行政复议, the 信访 procedure or
+    纪检监察 (the matter is diverted and waits for the outcome), or in from a court (委派 / 委托调解). The package
+    sent is kept with its digest; the receiving body's answer comes back as receipt, then outcome.
+
+    The 信访 fields follow the procedure: 处理意见书 (outcome), then 复查 and 复核 requests and opinions."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="handoffs", verbose_name="事项")
+    kind = models.CharField("对接类型", max_length=30, choices=_choices(HANDOFF_KIND_LABELS))
+    status = models.CharField("状态", max_length=20, choices=_choices(HANDOFF_STATUS_LABELS))
+    receiver = models.CharField("接收（委派）机关", max_length=80)
+    reason = models.TextField("移送理由", blank=True)
+    is_receiver_entitled = models.BooleanField("接收机关有权获取完整身份信息", default=False)
+    sent_at = models.DateTimeField("移送时间")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    package_file = models.FileField(upload_to=handoff_path, max_length=300, blank=True)
+    package_sha256 = models.CharField(max_length=64, blank=True)
+    received_on = models.DateField("接收日期", null=True, blank=True)
+    reference_number = models.CharField("对方文号（案号）", max_length=60, blank=True)
+    decision = models.CharField("处理结果", max_length=200, blank=True)
+    opinion = models.CharField("处理意见", max_length=20, blank=True, choices=_choices(PETITION_OPINION_LABELS))
+    decided_on = models.DateField("结果日期", null=True, blank=True)
+    outcome_note = models.TextField("结果说明", blank=True)
+    review_requested_on = models.DateField("请求复查日期", null=True, blank=True)
+    review_opinion = models.CharField("复查意见", max_length=20, blank=True, choices=_choices(PETITION_OPINION_LABELS))
+    review_answered_on = models.DateField("复查意见日期", null=True, blank=True)
+    recheck_requested_on = models.DateField("请求复核日期", null=True, blank=True)
+    recheck_opinion = models.CharField("复核意见", max_length=20, blank=True, choices=_choices(PETITION_OPINION_LABELS))
+    recheck_answered_on = models.DateField("复核意见日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "对接移送"
+        verbose_name_plural = "对接移送"
+        ordering = ["sent_at", "id"]
+        # the 信访 repeat check: finished 复核 of the same person and type
+        indexes = [models.Index(fields=["kind", "recheck_answered_on"], name="handoff_final_petition")]
+
+    @property
+    def kind_enum(self) -> HandOffKind:
+        return HandOffKind(self.kind)
+
+    @property
+    def is_incoming(self) -> bool:
+        return self.kind_enum in INCOMING_KINDS
+
+
+COMPLEXITY_CHOICES = [("simple", "简单"), ("complex", "复杂"), ("difficult", "疑难")]
+
+
+class SubsidyRate(models.Model):
+    """以案定补: the subsidy per successfully mediated case by difficulty (the matter's complexity). The amounts are
+    a local decision (县司法局 / 财政 rules); the seeded ones are placeholders for the admin to set."""
+
+    complexity = models.CharField("难易程度", max_length=10, choices=COMPLEXITY_CHOICES, unique=True)
+    amount = models.DecimalField("每案补贴（元）", max_digits=10, decimal_places=2)
+    note = models.CharField("依据", max_length=200, blank=True, help_text="本地以案定补办法的文号或说明")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "以案定补标准"
+        verbose_name_plural = "以案定补标准"
+        ordering = ["amount"]
+
+    def __str__(self) -> str:
+        return f"{self.get_complexity_display()}：{self.amount} 元"
+
+
+class SubsidyEntry(models.Model):
+    """One mediator's share of the subsidy for one successful mediation (written or oral agreement); the
+    case's amount is split equally between its designated mediators."""
+
+    mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="subsidy_entries")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    mediator = models.ForeignKey(Mediator, on_delete=models.PROTECT, related_name="subsidy_entries")
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="所在单位")
+    complexity = models.CharField("难易程度", max_length=10, choices=COMPLEXITY_CHOICES)
+    case_amount = models.DecimalField("每案补贴（元）", max_digits=10, decimal_places=2)
+    mediator_count = models.PositiveSmallIntegerField("调解员人数")
+    amount = models.DecimalField("本人金额（元）", max_digits=10, decimal_places=2)
+    earned_on = models.DateField("结案日期")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["earned_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["mediation", "mediator"], name="one_subsidy_per_mediator")]
+        indexes = [models.Index(fields=["earned_on"], name="subsidy_month")]  # the monthly statements
+
+
+class ArchiveRetention(models.Model):
+    """保管期限 by dispute type (a local decision; 人民调解法 sets none): 永久, 长期, 短期 or a number of years.
+    A type without a setting gets `DEFAULT_RETENTION`."""
+
+    dispute_type = models.OneToOneField(
+        "core.TaxonomyLabel", on_delete=models.CASCADE, related_name="+", limit_choices_to=MEDIATION_TYPES,
+        verbose_name="纠纷类型",
+    )
+    period = models.CharField("保管期限", max_length=10, choices=_choices(RETENTION_LABELS))
+    years = models.PositiveSmallIntegerField("年限", null=True, blank=True, help_text="保管期限为“按年限”时填写")
+
+    class Meta:
+        verbose_name = "卷宗保管期限"
+        verbose_name_plural = "卷宗保管期限"
+        constraints = [models.CheckConstraint(
+            condition=~Q(period="years") | Q(years__gte=1), name="retention_years_when_by_years")]
+
+    def __str__(self) -> str:
+        return f"{self.dispute_type}：{retention_label(self.period, self.years)}"
+
+
+def archive_path(instance: "CaseArchive", filename: str) -> str:
+    return f"mediation/{instance.case.code}/archive/{filename}"
+
+
+class CaseArchive(models.Model):
+    """The matter's 卷宗: the catalogue as assembled (items present, waived with a reason), one PDF in the order
+    of the 卷内目录 and a zip of the originals, with their digests and the retention period."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="archive")
+    file_number = models.CharField("卷号", max_length=40)
+    retention = models.CharField("保管期限", max_length=20)
+    items = models.JSONField("卷内目录", default=list)  # [{"key", "title", "required", "count", "waiver"}]
+    pdf_file = models.FileField(upload_to=archive_path, max_length=300)
+    pdf_sha256 = models.CharField(max_length=64)
+    zip_file = models.FileField(upload_to=archive_path, max_length=300)
+    zip_sha256 = models.CharField(max_length=64)
+    archived_at = models.DateTimeField("立卷日期")
+    archived_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "卷宗"
+        verbose_name_plural = "卷宗"

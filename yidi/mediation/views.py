@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -11,15 +12,17 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from yidi.accounts import access
 from yidi.accounts.domain import Role
 from yidi.accounts.middleware import recent_auth_required
-from yidi.cases.domain import IllegalTransition, InvalidInput, RuleViolation
+from yidi.cases import domain as case_domain
+from yidi.cases.domain import CaseAction, CaseStatus, IllegalTransition, InvalidInput, RuleViolation
 from yidi.cases.models import CaseEvent
 from yidi.core.masking import mask
-from yidi.mediation import actions, domain, forms, queries
+from yidi.mediation import actions, archive, domain, forms, handoffs, ledger, queries
 from yidi.mediation.actions import AgreementInput, MissingDocumentFields, PartyDetailInput, SessionInput
 from yidi.mediation.document_data import build_documents
 from yidi.mediation.documents import validate
@@ -27,6 +30,8 @@ from yidi.mediation.domain import ActorKind, MediationAction
 from yidi.mediation.models import GeneratedDocument, RightsNoticeDelivery
 
 A = MediationAction
+HANDOFF_EVENTS = {"divert", "record_court_referral", "record_handoff_receipt", "record_handoff_outcome",
+                  "record_petition_request", "record_petition_answer"}
 DIRECTORY_ROLES = frozenset({Role.DISPATCHER, Role.MEDIATOR, Role.LEADER})
 
 
@@ -246,7 +251,7 @@ def _page_context(request, case, *, failed_action=None, failed_form=None, docume
         signers = [{"signer": signer, "signed": signed.get(signer.key)}
                    for signer in queries.required_signers(mediation)]
     today = timezone.localdate()
-    event_names = {action.value for action in MediationAction}
+    event_names = {action.value for action in MediationAction} | HANDOFF_EVENTS
     return {
         "case": case, "mediation": mediation, "kinds": kinds,
         "is_worker": bool(kinds & {ActorKind.DESIGNATED_MEDIATOR, ActorKind.LEAD_UNIT}),
@@ -276,7 +281,8 @@ def _page_context(request, case, *, failed_action=None, failed_form=None, docume
 @login_required
 def mediation_detail(request: HttpRequest, code: str) -> HttpResponse:
     case = access.get_case_for_user(request.user, code)
-    return render(request, "mediation/detail.html", _page_context(request, case))
+    context = _page_context(request, case) | _handoff_context(request, case) | _archive_context(request, case)
+    return render(request, "mediation/detail.html", context)
 
 
 @login_required
@@ -314,6 +320,7 @@ def mediation_action(request: HttpRequest, code: str, action: str) -> HttpRespon
         request, case, failed_action=None if document_error else action_enum, failed_form=form,
         document_error=document_error, document_key=request.POST.get(f"{action_enum.value}-key", ""),
     )
+    context |= _handoff_context(request, case) | _archive_context(request, case)
     shown = any(panel["action"] == action_enum for group in context["panels"].values() for panel in group)
     if document_error is None and not shown:
         messages.error(request, "；".join(form.non_field_errors()) or "无法执行该操作")
@@ -352,3 +359,216 @@ def mediator_directory(request: HttpRequest) -> HttpResponse:
         "form": form, "entries": queries.list_directory(county, filters), "rooms": queries.list_rooms(county),
         "filtered": filters != queries.DirectoryFilters(),
     })
+
+
+# --- hand-offs (诉调、仲调、访调对接) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandOffSpec:
+    label: str
+    form: type[django_forms.Form]
+    run: Callable
+    style: str = "secondary"
+
+
+HANDOFF_SPECS: dict[str, HandOffSpec] = {
+    "hand_off": HandOffSpec("移送对接", forms.HandOffForm, lambda c, u, d: handoffs.do_hand_off(
+        c, actor=u, kind=d["kind"], receiver=d["receiver"], reason=d["reason"]), "primary"),
+    "record_court_referral": HandOffSpec("登记法院委派/委托", forms.CourtReferralForm,
+                                         lambda c, u, d: handoffs.do_record_court_referral(
+        c, actor=u, kind=d["kind"], court=d["court"], received_on=d["received_on"],
+        reference_number=d["reference_number"])),
+    "record_receipt": HandOffSpec("登记接收", forms.HandOffReceiptForm, lambda c, u, d: handoffs.do_record_handoff_receipt(
+        c, actor=u, handoff_id=d["handoff"], received_on=d["received_on"], reference_number=d["reference_number"])),
+    "record_outcome": HandOffSpec("登记结果", forms.HandOffOutcomeForm, lambda c, u, d: handoffs.do_record_handoff_outcome(
+        c, actor=u, handoff_id=d["handoff"], decided_on=d["decided_on"], decision=d["decision"],
+        opinion=d["opinion"], reference_number=d["reference_number"], note=d["note"]), "primary"),
+    "petition_request": HandOffSpec("登记复查/复核请求", forms.PetitionRequestForm,
+                                    lambda c, u, d: handoffs.do_record_petition_request(
+        c, actor=u, handoff_id=d["handoff"], step=d["step"], requested_on=d["requested_on"])),
+    "petition_answer": HandOffSpec("登记复查/复核意见", forms.PetitionAnswerForm,
+                                   lambda c, u, d: handoffs.do_record_petition_answer(
+        c, actor=u, handoff_id=d["handoff"], step=d["step"], opinion=d["opinion"], answered_on=d["answered_on"])),
+}
+
+
+def _handoff_choices(case, name: str) -> list:
+    rows = list(case.handoffs.all())
+    if name == "record_receipt":
+        return [h for h in rows if h.status == "sent" and not h.is_incoming]
+    if name == "record_outcome":
+        return [h for h in rows if h.status == ("sent" if h.is_incoming else "received")]
+    if name in {"petition_request", "petition_answer"}:
+        return [h for h in rows if h.kind == "petition" and h.status == "outcome_recorded"
+                and not h.recheck_answered_on]
+    return rows
+
+
+def _handoff_available(user, case, name: str) -> bool:
+    if name == "hand_off":
+        return access.denial_reason(user, case, CaseAction.DIVERT) is None and (
+            CaseAction.DIVERT in case_domain.allowed_actions(case.status_enum))
+    if not handoffs.can_track(user, case) or case.status_enum is CaseStatus.ARCHIVED:
+        return False
+    if name == "record_court_referral":
+        return case.status_enum in case_domain.OPEN_STATUSES
+    return bool(_handoff_choices(case, name))
+
+
+def _handoff_panels(request, case, *, failed: str = "", failed_form=None) -> list[dict]:
+    panels = []
+    for name, spec in HANDOFF_SPECS.items():
+        if name != failed and not _handoff_available(request.user, case, name):
+            continue
+        form = failed_form if name == failed else spec.form(prefix=name, handoffs=_handoff_choices(case, name))
+        panels.append({"action": name, "label": spec.label, "form": form, "style": spec.style,
+                       "open": name == failed})
+    return panels
+
+
+def _handoff_context(request, case, *, failed: str = "", failed_form=None) -> dict:
+    return {
+        "handoffs": list(case.handoffs.select_related("sent_by")),
+        "handoff_panels": _handoff_panels(request, case, failed=failed, failed_form=failed_form),
+        "may_track_handoffs": handoffs.can_track(request.user, case),
+        "final_petition_code": handoffs.final_petition_code(case),
+        "petition_clocks": list(case.deadlines.filter(stage__in=list(handoffs.PETITION_STAGES)).order_by("id")),
+    }
+
+
+@login_required
+@require_POST
+def handoff_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    user = request.user
+    case = access.get_case_for_user(user, code)
+    spec = HANDOFF_SPECS.get(action)
+    if spec is None:
+        raise Http404("未知的操作")
+    form = spec.form(request.POST, prefix=action, handoffs=_handoff_choices(case, action))
+    status = 400
+    if form.is_valid():
+        try:
+            spec.run(case.code, user, form.cleaned_data)
+        except InvalidInput as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        except (IllegalTransition, RuleViolation) as error:
+            form.add_error(None, str(error))
+            status = 409
+        except access.ActionDenied as error:
+            form.add_error(None, str(error))
+            status = 403
+        else:
+            messages.success(request, f"已{spec.label}")
+            return redirect(f"{reverse('mediation_detail', kwargs={'code': case.code})}#handoffs")
+    case = access.get_case_for_user(user, code)
+    context = (_page_context(request, case) | _handoff_context(request, case, failed=action, failed_form=form)
+               | _archive_context(request, case))
+    return render(request, "mediation/detail.html", context, status=status)
+
+
+@login_required
+@recent_auth_required
+def handoff_package(request: HttpRequest, code: str, handoff_id: int) -> FileResponse:
+    """The package sent with a hand-off (zip); audited by the action."""
+    try:
+        handoff = handoffs.get_package(code, actor=request.user, handoff_id=handoff_id)
+    except access.ActionDenied as error:
+        raise PermissionDenied(str(error)) from None
+    filename = f"{handoff.case.code}-{handoff.get_kind_display()}-移送材料.zip"
+    return FileResponse(handoff.package_file.open("rb"), as_attachment=True, filename=filename,
+                        content_type="application/zip")
+
+
+# --- 以案定补 -------------------------------------------------------------------------------------------------------
+
+
+def _month(request) -> date:
+    try:
+        return datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@login_required
+def subsidy_ledger(request: HttpRequest) -> HttpResponse:
+    """以案定补 monthly statement of the user's scope (dispatchers, leaders, supervisors)."""
+    if not ledger.can_see_ledger(request.user):
+        raise Http404("页面不存在")
+    statement = ledger.get_statement(request.user, _month(request))
+    return render(request, "mediation/subsidies.html", {"statement": statement,
+                                                         "month_value": f"{statement.month:%Y-%m}"})
+
+
+def _subsidy_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    if not ledger.can_see_ledger(request.user):
+        raise Http404("页面不存在")
+    content, content_type, filename = ledger.do_export_statement(request.user, _month(request), fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+def subsidy_statement_csv(request: HttpRequest) -> HttpResponse:
+    return _subsidy_export(request, "csv")
+
+
+@login_required
+def subsidy_statement_xlsx(request: HttpRequest) -> HttpResponse:
+    return _subsidy_export(request, "xlsx")
+
+
+# --- 卷宗 ------------------------------------------------------------------------------------------------------------
+
+
+def _archive_context(request, case, *, form=None) -> dict:
+    mediation = queries.get_mediation(case)
+    kept = getattr(case, "archive", None) if hasattr(case, "archive") else None
+    can_archive = (mediation is not None and kept is None and case.status_enum is CaseStatus.CLOSED
+                   and access.denial_reason(request.user, case, CaseAction.ARCHIVE) is None)
+    rows = archive.catalogue(case, mediation) if can_archive else []
+    if form is None and can_archive:
+        form = forms.ArchiveForm(rows=rows)
+    return {"case_archive": kept, "archive_rows": kept.items if kept else rows, "archive_form": form,
+            "can_archive": can_archive,
+            "may_download_archive": kept is not None and queries.may_download_documents(request.user, case, mediation)}
+
+
+@login_required
+@require_POST
+def archive_file(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    case = access.get_case_for_user(user, code)
+    mediation = queries.get_mediation(case)
+    rows = archive.catalogue(case, mediation) if mediation is not None else []
+    form = forms.ArchiveForm(request.POST, rows=rows)
+    status = 400
+    if form.is_valid():
+        try:
+            archive.do_archive_file(case.code, actor=user, waivers=form.waivers())
+        except (IllegalTransition, RuleViolation) as error:
+            form.add_error(None, str(error))
+            status = 409
+        except access.ActionDenied as error:
+            form.add_error(None, str(error))
+            status = 403
+        else:
+            messages.success(request, "已归档，卷宗已生成")
+            return redirect(f"{reverse('mediation_detail', kwargs={'code': case.code})}#archive")
+    case = access.get_case_for_user(user, code)
+    context = _page_context(request, case) | _handoff_context(request, case) | _archive_context(request, case, form=form)
+    return render(request, "mediation/detail.html", context, status=status)
+
+
+@login_required
+@recent_auth_required
+def archive_download(request: HttpRequest, code: str, fmt: str) -> FileResponse:
+    """The 卷宗 as one PDF or the zip of originals (full identity data: re-authenticated, audited)."""
+    try:
+        kept, field_name, content_type = archive.get_archive_file(code, actor=request.user, fmt=fmt)
+    except access.ActionDenied as error:
+        raise PermissionDenied(str(error)) from None
+    filename = f"{kept.case.code}-卷宗.{fmt}"
+    return FileResponse(getattr(kept, field_name).open("rb"), as_attachment=True, filename=filename,
+                        content_type=content_type)

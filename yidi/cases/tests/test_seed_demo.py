@@ -15,8 +15,8 @@ def test_the_demo_county_is_seeded_through_the_actions_and_a_second_run_changes_
     call_command("seed_demo", "--commit", "--matters", "40", "--until", "2026-11-28")
     out = capsys.readouterr().out
     assert "事项 40 件" in out and "registrar" in out and "Yidi-demo-2026" in out
-    assert "调解：专家库 12 名调解员、品牌调解室 3 个、各调解环节的演示事项 9 件" in out
-    assert Case.objects.count() == 40 + 9  # the mediation demo's matters, one at each step of a mediation
+    assert "调解：专家库 12 名调解员、品牌调解室 3 个、各调解环节的演示事项 10 件" in out
+    assert Case.objects.count() == 40 + 10  # the mediation demo's matters: one at each step, and a petition
     assert Unit.objects.filter(kind="village_committee", code__startswith="330681").count() == 515
     assert Unit.objects.filter(kind="department").count() >= 20
     assert User.objects.filter(roles__role="mediator").count() >= 50

@@ -47,9 +47,17 @@ MATRIX: dict[str, str | set[str]] = {
     "mediation_action": CASE_READERS,  # the action itself then admits the designated mediators and the lead unit
     # full ID numbers: the designated mediators, the lead unit (handlers, mediators) and the revealing roles
     "mediation_document_download": {"registrar", "dispatcher", "leader", "handler", "mediator"},
+    # hand-offs: the action admits those who may divert (lead unit) or track (dispatcher, lead unit)
+    "mediation_handoff_action": CASE_READERS,
+    "mediation_handoff_package": {"dispatcher", "handler", "mediator"},
+    "mediation_archive": CASE_READERS,  # the action then admits dispatchers and registrars (archive role)
+    "mediation_archive_download": {"registrar", "dispatcher", "leader", "handler", "mediator"},
+    "subsidy_ledger": {"dispatcher", "leader", "supervisor"},
+    "subsidy_statement_csv": {"dispatcher", "leader", "supervisor"},
+    "subsidy_statement_xlsx": {"dispatcher", "leader", "supervisor"},
 }
 SAMPLE_ARGS = {"code": "330681-2026-999999", "party_id": 1, "field": "phone", "action": "accept", "export_id": 1,
-               "attachment_id": 1, "document_id": 1, "fmt": "pdf"}
+               "attachment_id": 1, "document_id": 1, "fmt": "pdf", "handoff_id": 1}
 
 
 def _routes(patterns, prefix=""):

@@ -36,6 +36,10 @@ OBJECT_URLS = {
     "mediation_detail": ("get", lambda o: {"code": o["case"].code}),
     "mediation_action": ("post", lambda o: {"code": o["case"].code, "action": "open_mediation"}),
     "mediation_document_download": ("get", lambda o: {"code": o["case"].code, "document_id": 1, "fmt": "pdf"}),
+    "mediation_handoff_action": ("post", lambda o: {"code": o["case"].code, "action": "record_court_referral"}),
+    "mediation_archive": ("post", lambda o: {"code": o["case"].code}),
+    "mediation_archive_download": ("get", lambda o: {"code": o["case"].code, "fmt": "pdf"}),
+    "mediation_handoff_package": ("get", lambda o: {"code": o["case"].code, "handoff_id": 1}),
 }
 
 
