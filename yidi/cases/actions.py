@@ -2,6 +2,7 @@
 writes exactly one timeline event (`CaseEvent`) and one audit row, and changes nothing if any step fails."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -481,11 +482,22 @@ def do_divert_case(code: str, *, actor, route: DiversionRoute, reason: str, data
     )
 
 
+# Apps that carry a matter's outcome themselves register here (in their AppConfig.ready): each guard returns
+# why the matter cannot be concluded directly now (Chinese), or "" to allow it.
+CONCLUDE_GUARDS: list[Callable[[Case], str]] = []
+
+
 @transaction.atomic
 def do_conclude_case(code: str, *, actor, outcome: Outcome, summary: str = "") -> Case:
-    """Record the outcome (agreement, failure, refusal, written opinion, or the result of a diversion)."""
+    """Record the outcome (agreement, failure, refusal, written opinion, or the result of a diversion).
+
+    Refused while another app is still working on the matter (`CONCLUDE_GUARDS`: an open mediation, a hand-off
+    waiting for the receiving body's outcome): those record the outcome themselves."""
     outcome = Outcome(outcome)
     case, before, after = _begin(code, CaseAction.CONCLUDE, actor=actor)
+    for guard in CONCLUDE_GUARDS:
+        if reason := guard(case):
+            raise RuleViolation(reason)
     mode = HandlingMode(case.handling_mode) if case.handling_mode else None
     domain.check_outcome(status=case.status_enum, mode=mode, outcome=outcome)
     case.outcome, case.concluded_at = outcome, clock.now()

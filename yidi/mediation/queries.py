@@ -296,3 +296,20 @@ def judicial_confirmation_window(case: Case):
 
 def response_clock(case: Case):
     return clocks.latest(case, Stage.PARTY_RESPONSE)
+
+
+def conclusion_blocker(case) -> str:
+    """Why the matter's generic 登记办理结果 must wait (registered in `cases.actions.CONCLUDE_GUARDS`): an open
+    mediation, or an outgoing hand-off whose outcome has not come back. Both record the outcome themselves."""
+    from yidi.mediation.domain import OPEN_MEDIATION_STATUSES, OUTGOING_KINDS, HandOffStatus
+    from yidi.mediation.models import HandOff, Mediation
+
+    mediation = Mediation.objects.filter(case=case, status__in=OPEN_MEDIATION_STATUSES).first()
+    if mediation is not None:
+        return f"调解（{mediation.number}）尚未结束：请在调解页面登记调解结果（达成协议、调解不成或当事人拒绝）"
+    handoff = HandOff.objects.filter(
+        case=case, kind__in=OUTGOING_KINDS, status__in=[HandOffStatus.SENT, HandOffStatus.RECEIVED]
+    ).first()
+    if handoff is not None:
+        return f"事项已移送{handoff.receiver}，尚未收到处理结果：请在“对接移送”中登记接收机关的处理结果"
+    return ""

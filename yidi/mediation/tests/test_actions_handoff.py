@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 
 from yidi.accounts.access import ActionDenied, CaseNotFound
-from yidi.cases.actions import do_close_case
+from yidi.cases.actions import do_close_case, do_conclude_case
 from yidi.cases.domain import IllegalTransition, InvalidInput, RuleViolation
 from yidi.cases.models import Case, CaseDeadline, CaseEvent
-from yidi.cases.tests.helpers import Counter
+from yidi.cases.tests.helpers import Counter, snapshot
 from yidi.core import clock
 from yidi.mediation import actions, handoffs
 from yidi.mediation.builders import advance_mediation
@@ -213,3 +213,26 @@ def test_a_handler_of_another_unit_cannot_track_and_an_outsider_gets_not_found(
         handoffs.do_record_handoff_receipt(case.code, actor=handler, handoff_id=handoff.pk,
                                            received_on=date.today())
     assert mediation_snapshot(case) == before
+
+
+def test_the_generic_conclusion_waits_for_an_open_mediation_and_for_the_receiving_body(
+    registrar, dispatcher, mediator, wu,
+):
+    """The matter page's 登记办理结果 cannot bypass the mediation or a hand-off: both record the outcome."""
+    case = matter_in_mediation(registrar, dispatcher, mediator, when=at(2026, 3, 2, 9, 0))
+    with clock.at(at(2026, 3, 3, 10, 0)):
+        mediation = advance_mediation(case, MediationStatus.MEDIATING, actor=mediator, mediator=wu)
+    before = snapshot(case)
+    with pytest.raises(RuleViolation, match=f"调解（{mediation.number}）尚未结束"):
+        do_conclude_case(case.code, actor=mediator, outcome="mediation_failed")
+    assert snapshot(case) == before
+
+    with clock.at(at(2026, 3, 3, 11, 0)):
+        actions.do_record_failure(case.code, actor=mediator, reason="双方对赔偿数额分歧过大",
+                                  routes_told="已告知可以向人民法院起诉")
+        handoffs.do_hand_off(case.code, actor=mediator, kind=HandOffKind.COURT_FILING, receiver="诸暨市人民法院",
+                             reason="调解不成，当事人坚持起诉")
+    before = snapshot(case)
+    with pytest.raises(RuleViolation, match="事项已移送诸暨市人民法院，尚未收到处理结果"):
+        do_conclude_case(case.code, actor=mediator, outcome="resolved_by_diversion")
+    assert snapshot(case) == before
