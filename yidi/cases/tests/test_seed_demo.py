@@ -6,12 +6,14 @@ import pytest
 from django.core.management import call_command
 
 from yidi.accounts.models import Unit, User
+from yidi.audit.actions import verify_chain
 from yidi.audit.models import AuditEvent
 from yidi.cases.models import Case, CaseEvent
 
 
 @pytest.mark.django_db
-def test_the_demo_county_is_seeded_through_the_actions_and_a_second_run_changes_nothing(capsys):
+def test_the_demo_county_is_seeded_through_the_actions_and_a_second_run_changes_nothing(capsys, settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path  # never the developer's checkpoints: this is another chain
     call_command("seed_demo", "--commit", "--matters", "40", "--until", "2026-11-28")
     out = capsys.readouterr().out
     assert "事项 40 件" in out and "registrar" in out and "Yidi-demo-2026" in out
@@ -23,6 +25,9 @@ def test_the_demo_county_is_seeded_through_the_actions_and_a_second_run_changes_
     # every matter's timeline starts with its registration, and every event has its audit row
     assert set(CaseEvent.objects.filter(seq=1).values_list("action", flat=True)) == {"register"}
     assert AuditEvent.objects.filter(action__startswith="case.").count() == CaseEvent.objects.count()
+    # the simulated months of activity (registrations, hand-offs, sweeps, mediation) leave an intact audit chain
+    result = verify_chain()
+    assert (result.ok, result.checked) == (True, AuditEvent.objects.count())
     statuses = Counter(Case.objects.values_list("status", flat=True))
     assert len(statuses) >= 4
     from yidi.mediation.models import JudicialConfirmation, Mediation, MediationRoom, Mediator
