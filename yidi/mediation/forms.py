@@ -425,6 +425,10 @@ class CourtReferralForm(HandOffActionForm):
     court = forms.CharField(label="委派（委托）法院", max_length=80)
     received_on = forms.DateField(label="收到材料日期", widget=DateInput)
     reference_number = forms.CharField(label="法院案号", max_length=60)
+    procedure = forms.ChoiceField(
+        label="委托案件适用程序", required=False, choices=[("ordinary", "普通程序（15日）"), ("simplified", "简易程序（7日）")],
+        help_text="委派调解不填（30日）；调解期限自登记之时起算",
+    )
 
 
 class HandOffReceiptForm(HandOffActionForm):

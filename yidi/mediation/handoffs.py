@@ -366,11 +366,23 @@ def do_record_petition_answer(code: str, *, actor, handoff_id: int, step: Petiti
 # --- in: a court's referral ---------------------------------------------------------------------------------------
 
 
+# The court's time limit for a referred mediation (SPEC §5): the policy the matter then runs under.
+COURT_REFERRAL_POLICIES = {
+    (HandOffKind.COURT_REFERRAL_PRE_FILING, "ordinary"): "court_pre_filing",  # 委派: 30 days
+    (HandOffKind.COURT_REFERRAL_PRE_FILING, "simplified"): "court_pre_filing",
+    (HandOffKind.COURT_REFERRAL_ENTRUSTED, "ordinary"): "court_entrusted_ordinary",  # 委托: 15 days
+    (HandOffKind.COURT_REFERRAL_ENTRUSTED, "simplified"): "court_entrusted_simplified",  # 委托, 简易程序: 7 days
+}
+
+
 @transaction.atomic
 def do_record_court_referral(code: str, *, actor, kind: HandOffKind, court: str, received_on: date | None,
-                             reference_number: str) -> HandOff:
+                             reference_number: str, procedure: str = "ordinary") -> HandOff:
     """A court referred the matter for mediation (诉前委派 or 委托, 特邀调解规定 Arts 19-21): recorded on arrival
-    with the court's case number; the result is reported back to the court as its outcome."""
+    with the court's case number; the result is reported back to the court as its outcome.
+
+    From then on the matter runs under the court's time limit (30 days for 委派, 15 for 委托 or 7 under the
+    simplified procedure), counted from this acceptance: its handling clock restarts under that policy."""
     kind = HandOffKind(kind)
     if kind not in INCOMING_KINDS:
         raise InvalidInput("kind", "请选择委派调解或委托调解")
@@ -382,13 +394,19 @@ def do_record_court_referral(code: str, *, actor, kind: HandOffKind, court: str,
     if case.status_enum not in OPEN_STATUSES:
         raise RuleViolation("事项已办结，不能登记法院委派、委托调解")
     received_on = _past_day("received_on", received_on, "收到委派（委托）材料日期")
+    if procedure not in ("ordinary", "simplified"):
+        raise InvalidInput("procedure", "请选择委托案件适用的程序")
+    case.routed_policy = COURT_REFERRAL_POLICIES[(kind, procedure)]
+    handle = clocks.start(case, Stage.HANDLE, at=clock.now())
     handoff = HandOff.objects.create(
         case=case, kind=kind, status=HandOffStatus.SENT, receiver=court, reason="", sent_at=clock.now(),
         sent_by=actor, received_on=received_on, reference_number=reference_number, is_receiver_entitled=True,
     )
-    _side_event(case, "record_court_referral", actor=actor, audit_fields=["handoffs"], data={
+    _side_event(case, "record_court_referral", actor=actor, audit_fields=["handoffs", "routed_policy"],
+                fields=["routed_policy", *deadlines.SUMMARY_FIELDS], data={
         "handoff": handoff.pk, "kind": kind.value, "kind_label": kind.label, "court": court,
-        "received_on": received_on.isoformat(), "reference_number": reference_number})
+        "received_on": received_on.isoformat(), "reference_number": reference_number,
+        "policy": case.routed_policy, "due_at": handle.due_at.isoformat()})
     return handoff
 
 

@@ -378,7 +378,7 @@ HANDOFF_SPECS: dict[str, HandOffSpec] = {
     "record_court_referral": HandOffSpec("登记法院委派/委托", forms.CourtReferralForm,
                                          lambda c, u, d: handoffs.do_record_court_referral(
         c, actor=u, kind=d["kind"], court=d["court"], received_on=d["received_on"],
-        reference_number=d["reference_number"])),
+        reference_number=d["reference_number"], procedure=d.get("procedure") or "ordinary")),
     "record_receipt": HandOffSpec("登记接收", forms.HandOffReceiptForm, lambda c, u, d: handoffs.do_record_handoff_receipt(
         c, actor=u, handoff_id=d["handoff"], received_on=d["received_on"], reference_number=d["reference_number"])),
     "record_outcome": HandOffSpec("登记结果", forms.HandOffOutcomeForm, lambda c, u, d: handoffs.do_record_handoff_outcome(

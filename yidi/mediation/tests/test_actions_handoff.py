@@ -197,6 +197,30 @@ def test_a_court_referral_is_recorded_on_arrival_and_its_result_reported_back(re
                                            decided_on=date(2026, 3, 2), decision="已向法院反馈调解进展")
     assert HandOff.objects.get(pk=handoff.pk).status == "outcome_recorded"
     assert Case.objects.get(pk=case.pk).status == "in_progress"
+    # the court's limit applies from the acceptance: 委派 30 calendar days
+    case = Case.objects.get(pk=case.pk)
+    handle = CaseDeadline.objects.get(case=case, stage="handle", met_at=None, cancelled_at=None)
+    assert (case.routed_policy, handle.policy_code, handle.due_at) == (
+        "court_pre_filing", "court_pre_filing", at(2026, 4, 1, 23, 59, 59))
+
+
+@pytest.mark.parametrize(("procedure", "policy", "due"), [
+    ("ordinary", "court_entrusted_ordinary", (2026, 3, 17, 23, 59, 59)),  # 委托: 15 days
+    ("simplified", "court_entrusted_simplified", (2026, 3, 9, 23, 59, 59)),  # 简易程序: 7 days
+])
+def test_an_entrusted_referral_runs_under_the_courts_limit_for_its_procedure(
+    registrar, dispatcher, mediator, procedure, policy, due,
+):
+    case = matter_in_mediation(registrar, dispatcher, mediator, when=at(2026, 3, 2, 9, 0))
+    with clock.at(at(2026, 3, 2, 10, 0)):
+        handoffs.do_record_court_referral(
+            case.code, actor=dispatcher, kind=HandOffKind.COURT_REFERRAL_ENTRUSTED, court="诸暨市人民法院",
+            received_on=date(2026, 3, 2), reference_number="(2026)浙0681民初200号", procedure=procedure)
+    handle = CaseDeadline.objects.get(case=case, stage="handle", met_at=None, cancelled_at=None)
+    assert (handle.policy_code, handle.due_at) == (policy, at(*due))
+    assert Case.objects.get(pk=case.pk).due_at == handle.due_at
+    event = CaseEvent.objects.filter(case=case).latest("seq")
+    assert (event.action, event.data["policy"]) == ("record_court_referral", policy)
 
 
 def test_a_handler_of_another_unit_cannot_track_and_an_outsider_gets_not_found(
