@@ -751,12 +751,15 @@ def check_hand_off(
       refused earlier with the date it becomes possible;
     - to the 信访 procedure: not when the same person's matter of the same type already went through 复核
       (the same facts are not accepted again, 信访工作条例 Art 36);
-    - a matter with an agreement is not handed off (it is performed, or confirmed by a court).
+    - a matter with an agreement is not handed off (it is performed, or confirmed by a court), nor one whose
+      hand-off already came back with its outcome (a new request is a new matter).
     """
     if kind in INCOMING_KINDS:
         raise HandOffRefused("法院委派、委托调解是接收事项，不能移送")
     if outcome in {"written_agreement", "oral_agreement"}:
         raise HandOffRefused("本事项已达成调解协议，不能移送")
+    if outcome == "resolved_by_diversion":
+        raise HandOffRefused("本事项已移送并收到处理结果，不能再次移送；当事人如有新的诉求，请重新登记")
     failed = outcome in FAILED_OUTCOMES
     if kind is HandOffKind.COURT_FILING and not failed:
         raise HandOffRefused("调解不成或当事人拒绝调解后，方可引导当事人向人民法院起诉")

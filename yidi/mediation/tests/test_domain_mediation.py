@@ -152,3 +152,13 @@ def test_numbers_subjects_and_items_as_the_documents_print_them():
 ])
 def test_an_obligation_is_overdue_after_its_due_day_until_performed(today, performed, records, state):
     assert obligation_state(due_on=date(2026, 5, 10), today=today, performed=performed, records=records) is state
+
+
+@pytest.mark.parametrize("kind", ["court_filing", "labour_arbitration", "administrative_review", "petition",
+                                  "discipline"])
+def test_a_hand_off_that_came_back_with_its_outcome_is_not_handed_off_again(kind):
+    from yidi.mediation.domain import HandOffKind, HandOffRefused, check_hand_off
+
+    with pytest.raises(HandOffRefused, match="本事项已移送并收到处理结果，不能再次移送"):
+        check_hand_off(HandOffKind(kind), outcome="resolved_by_diversion", is_labour=True,
+                       received_on=date(2026, 3, 2), today=date(2026, 5, 1))
