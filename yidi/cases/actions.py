@@ -33,6 +33,7 @@ from yidi.cases.models import (
     AssignmentRole,
     AssignmentStatus,
     Attachment,
+    AttachmentKind,
     Case,
     CaseDeadline,
     CaseEvent,
@@ -653,18 +654,23 @@ def do_record_visit(code: str, *, actor, place: str, purpose: str = "") -> Visit
 
 
 @transaction.atomic
-def do_add_attachment(code: str, *, actor, upload, description: str = "") -> Attachment:
-    """Attach evidence. The type is decided by the file's content, not its name."""
+def do_add_attachment(code: str, *, actor, upload, description: str = "",
+                      kind: str = AttachmentKind.EVIDENCE) -> Attachment:
+    """Attach a file: evidence, a party's identity document, a power of attorney. The file type is decided by
+    the content, not the name."""
+    if kind not in AttachmentKind.values:
+        raise InvalidInput("kind", "请选择材料类型")
     case = _begin_addition(code, actor=actor)
     content_type, data = check_upload(upload)
     digest = hashlib.sha256(data).hexdigest()
     attachment = Attachment(
-        case=case, original_name=upload.name[:200], content_type=content_type, size=len(data), sha256=digest,
-        description=description.strip(), uploaded_at=clock.now(), uploaded_by=actor,
+        case=case, kind=kind, original_name=upload.name[:200], content_type=content_type, size=len(data),
+        sha256=digest, description=description.strip(), uploaded_at=clock.now(), uploaded_by=actor,
     )
     attachment.file.save(upload.name[-80:], ContentFile(data), save=False)
     attachment.save()
-    _side_event(case, "add_attachment", actor=actor, data={"name": attachment.original_name, "sha256": digest},
+    _side_event(case, "add_attachment", actor=actor, data={"name": attachment.original_name, "sha256": digest,
+                                                           "kind": kind, "kind_label": AttachmentKind(kind).label},
                 audit_fields=["attachments"])
     return attachment
 

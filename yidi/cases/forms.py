@@ -20,7 +20,7 @@ from yidi.cases.domain import (
     PartyDraft,
     RequestType,
 )
-from yidi.cases.models import Channel, PartyRole, PersonKind, UrgingLevel
+from yidi.cases.models import AttachmentKind, Channel, PartyRole, PersonKind, UrgingLevel
 from yidi.core.deadlines import PARTY_STAGES
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
 from yidi.core.models import TaxonomyLabel
@@ -366,4 +366,5 @@ class VisitForm(forms.Form):
 
 class AttachmentForm(forms.Form):
     file = forms.FileField(label="附件")
+    kind = forms.ChoiceField(label="材料类型", choices=AttachmentKind.choices, initial=AttachmentKind.EVIDENCE, required=False)
     description = forms.CharField(label="说明", required=False, max_length=200)

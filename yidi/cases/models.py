@@ -236,8 +236,18 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
     return f"cases/{instance.case.code}/{instance.sha256[:16]}-{filename}"
 
 
+class AttachmentKind(models.TextChoices):
+    """What a file is, for the case file (卷宗): the catalogue places and requires items by kind."""
+
+    EVIDENCE = "evidence", "证据材料"
+    IDENTITY = "identity", "当事人身份证明"
+    POWER_OF_ATTORNEY = "power_of_attorney", "授权委托书"
+    OTHER = "other", "其他材料"
+
+
 class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField("材料类型", max_length=20, choices=AttachmentKind.choices, default=AttachmentKind.EVIDENCE)
     file = models.FileField(upload_to=attachment_path, max_length=300)
     original_name = models.CharField("文件名", max_length=200)
     content_type = models.CharField("文件类型", max_length=100)

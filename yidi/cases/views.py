@@ -389,7 +389,8 @@ def record_visit(request: HttpRequest, code: str) -> HttpResponse:
 def add_attachment(request: HttpRequest, code: str) -> HttpResponse:
     return _addition(
         request, code, forms.AttachmentForm, "attachment",
-        lambda c, u, d: actions.do_add_attachment(c, actor=u, upload=d["file"], description=d["description"]),
+        lambda c, u, d: actions.do_add_attachment(c, actor=u, upload=d["file"], description=d["description"],
+                                                  kind=d["kind"] or "evidence"),
         "已上传附件",
     )
 

@@ -511,11 +511,11 @@ def do_record_session(code: str, *, actor, session: SessionInput) -> MediationSe
 
 
 @transaction.atomic
-def do_add_evidence(code: str, *, actor, upload, description: str = "") -> Attachment:
-    """Evidence for the mediation: the matter's attachment action, by the mediation's designated mediators or
-    lead unit (its own event and audit row)."""
+def do_add_evidence(code: str, *, actor, upload, description: str = "", kind: str = "evidence") -> Attachment:
+    """Evidence (or a party's identity document, a power of attorney) for the mediation: the matter's attachment
+    action, by the mediation's designated mediators or lead unit (its own event and audit row)."""
     _begin(code, A.ADD_EVIDENCE, actor=actor)
-    return do_add_attachment(code, actor=actor, upload=upload, description=description)
+    return do_add_attachment(code, actor=actor, upload=upload, description=description, kind=kind)
 
 
 # --- the agreement ----------------------------------------------------------------------------------------------

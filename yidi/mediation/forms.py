@@ -6,7 +6,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
-from yidi.cases.models import PartyRole
+from yidi.cases.models import AttachmentKind, PartyRole
 from yidi.core.forms import DateInput, DateTimeLocalInput
 from yidi.core.models import TaxonomyLabel
 from yidi.mediation import queries
@@ -241,6 +241,7 @@ class SessionForm(MediationForm):
 
 class EvidenceForm(MediationForm):
     file = forms.FileField(label="证据材料")
+    kind = forms.ChoiceField(label="材料类型", choices=AttachmentKind.choices, initial=AttachmentKind.EVIDENCE, required=False)
     description = forms.CharField(label="说明", required=False, max_length=200)
 
 

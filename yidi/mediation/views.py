@@ -88,7 +88,7 @@ ACTION_SPECS: dict[MediationAction, ActionSpec] = {
             statements=f.statement_pairs, result=d["result"]),
     ), "primary", "sessions"),
     A.ADD_EVIDENCE: ActionSpec(forms.EvidenceForm, lambda c, u, d, f: actions.do_add_evidence(
-        c, actor=u, upload=d["file"], description=d["description"],
+        c, actor=u, upload=d["file"], description=d["description"], kind=d["kind"] or "evidence",
     ), "secondary", "evidence"),
     A.DRAFT_AGREEMENT: ActionSpec(forms.AgreementContentForm, lambda c, u, d, f: actions.do_draft_agreement(
         c, actor=u, content=_agreement(d),

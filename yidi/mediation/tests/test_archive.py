@@ -87,3 +87,22 @@ def test_an_open_matter_is_not_archived(registrar, dispatcher, mediator):
     case = matter_in_mediation(registrar, dispatcher, mediator)
     with pytest.raises(Exception, match="不能执行"):
         archive.do_archive_file(case.code, actor=dispatcher)
+
+
+def test_an_identity_document_counts_by_its_kind_not_by_its_name(closed, mediator, dispatcher):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yidi.cases.actions import do_add_attachment
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    do_add_attachment(closed.code, actor=mediator, upload=SimpleUploadedFile("身份证.png", png, "image/png"),
+                      description="身份证复印件（其实是现场照片）", kind="evidence")
+    with pytest.raises(archive.ArchiveIncomplete) as error:
+        archive.do_archive_file(closed.code, actor=dispatcher)
+    assert "当事人身份证明" in [item.title for item in error.value.missing]
+
+    do_add_attachment(closed.code, actor=mediator, upload=SimpleUploadedFile("scan-0001.png", png, "image/png"),
+                      kind="identity")
+    with pytest.raises(archive.ArchiveIncomplete) as error:
+        archive.do_archive_file(closed.code, actor=dispatcher)
+    assert [item.title for item in error.value.missing] == ["结案报告表"]
