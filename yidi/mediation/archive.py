@@ -148,8 +148,32 @@ def _front_and_back(case: Case, mediation: Mediation, rows: list[dict], *, reten
     return bytes(front.output()), bytes(back.output())
 
 
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+def _image_page(attachment: Attachment) -> bytes:
+    """One A4 page with the photo or scan fitted under its name; a file that cannot be drawn gets a page that
+    says so (the original is in the zip either way)."""
+    pdf = FPDF(format="A4")
+    pdf.add_font("serif", fname=str(FONT_PATH))
+    pdf.add_page()
+    pdf.set_font("serif", size=12)
+    caption = f"{attachment.original_name}{'：' + attachment.description if attachment.description else ''}"
+    pdf.multi_cell(0, 8, caption, new_x="LMARGIN", new_y="NEXT")
+    top = pdf.get_y() + 4
+    with attachment.file.open("rb") as file:
+        data = file.read()
+    try:
+        pdf.image(io.BytesIO(data), x=pdf.l_margin, y=top, w=pdf.epw, h=pdf.eph - top + pdf.t_margin,
+                  keep_aspect_ratio=True)
+    except (OSError, ValueError):  # an undecodable image: the page says so, the original stays in the zip
+        pdf.multi_cell(0, 8, "（图片无法在此显示，原件见卷宗压缩包）", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
 def build_files(case: Case, mediation: Mediation, rows: list[dict], *, retention: str, filer: str) -> tuple[bytes, bytes]:
-    """The one PDF (cover, catalogue, each document's PDF in catalogue order, 封底) and the zip of originals."""
+    """The one PDF (cover, catalogue, each document's PDF and each PDF or image file in catalogue order, 封底) and
+    the zip of originals."""
     today = local_date(clock.now())
     front, back = _front_and_back(case, mediation, rows, retention=retention, filer=filer, today=today)
     writer = PdfWriter()
@@ -162,6 +186,8 @@ def build_files(case: Case, mediation: Mediation, rows: list[dict], *, retention
         elif piece.attachment is not None and piece.attachment.content_type == "application/pdf":
             with piece.attachment.file.open("rb") as file:
                 writer.append(PdfReader(io.BytesIO(file.read())))
+        elif piece.attachment is not None and piece.attachment.content_type in IMAGE_TYPES:
+            writer.append(PdfReader(io.BytesIO(_image_page(piece.attachment))))
     writer.append(PdfReader(io.BytesIO(back)))
     pdf = io.BytesIO()
     writer.write(pdf)

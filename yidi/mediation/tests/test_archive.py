@@ -106,3 +106,29 @@ def test_an_identity_document_counts_by_its_kind_not_by_its_name(closed, mediato
     with pytest.raises(archive.ArchiveIncomplete) as error:
         archive.do_archive_file(closed.code, actor=dispatcher)
     assert [item.title for item in error.value.missing] == ["结案报告表"]
+
+
+def test_photos_and_scans_get_a_page_of_their_own_in_the_pdf(closed, mediator, dispatcher):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from yidi.cases.actions import do_add_attachment
+    from yidi.cases.models import Attachment
+
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 40)).save(photo, format="PNG")
+    do_add_attachment(closed.code, actor=mediator, upload=SimpleUploadedFile("现场照片.png", photo.getvalue(),
+                                                                            "image/png"), description="排水沟堵塞处")
+    broken = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    do_add_attachment(closed.code, actor=mediator, upload=SimpleUploadedFile("scan.png", broken, "image/png"),
+                      kind="identity")
+    with clock.at(at(2026, 5, 8, 10, 0)):
+        kept = archive.do_archive_file(closed.code, actor=dispatcher,
+                                       waivers={"closing_report": "协议即时履行，以协议书代结案报告"})
+
+    with kept.pdf_file.open("rb") as file:
+        text = [page.extract_text() for page in PdfReader(io.BytesIO(file.read())).pages]
+    photo_page = next(page for page in text if page.startswith("现场照片.png：排水沟堵塞处"))
+    scan_page = next(page for page in text if page.startswith("scan.png"))
+    assert "无法在此显示" not in photo_page and "图片无法在此显示，原件见卷宗压缩包" in scan_page
+    assert Attachment.objects.filter(case=closed).count() == 2
