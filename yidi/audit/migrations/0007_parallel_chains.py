@@ -3,24 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-# SQLite alters a table by rebuilding it, which drops its triggers: the append-only triggers are installed
-# again at the end (as in 0006; a no-op on PostgreSQL, where the table is altered in place).
-SQLITE_TRIGGERS = [
-    """
-    CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_auditevent
-    BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE on audit_auditevent refused'); END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_auditevent
-    BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE on audit_auditevent refused'); END
-    """,
-]
-
-
-def reinstall_sqlite_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_TRIGGERS:
-            schema_editor.execute(statement, params=None)
+from yidi.audit.sqlite_triggers import reinstall_sqlite_triggers  # the table rebuild drops the triggers
 
 
 class Migration(migrations.Migration):
