@@ -70,7 +70,10 @@ from yidi.triage.engine import TriageContext, analyse
 SYSTEM_NAME = "系统（期限巡检）"
 
 
-def _add_event(case: Case, action: str, *, actor, from_status: str, reason: str = "", data=None) -> CaseEvent:
+# --- the matter's record: used by every action here, and by the apps that extend a matter (mediation) -----------
+
+
+def add_event(case: Case, action: str, *, actor, from_status: str, reason: str = "", data=None) -> CaseEvent:
     """One timeline row. `actor` None is the system (the deadline sweep).
 
     Every action bumps the matter's `version` once and writes one event, so the event's number is the version.
@@ -90,7 +93,7 @@ def _add_event(case: Case, action: str, *, actor, from_status: str, reason: str 
     )
 
 
-def _audit(case: Case, action: str, *, actor, fields=(), reason: str = "", data=None) -> None:
+def audit_case(case: Case, action: str, *, actor, fields=(), reason: str = "", data=None) -> None:
     record(
         actor=actor, action=f"case.{action}", object_type="case", object_id=case.code,
         fields=fields, reason=reason, data=data,
@@ -253,11 +256,11 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
             purpose="登记反映", recorded_by=actor,
         )
     deadlines.on_case_event(case, "registered", at=now)
-    _add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data={
+    add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data={
         "channel": channel.code, "triage_grade": suggestion.grade.grade,
         "triage_signals": [signal.name for signal in suggestion.grade.signals],
     })
-    _audit(case, CaseAction.REGISTER, actor=actor, fields=["parties", "description"])
+    audit_case(case, CaseAction.REGISTER, actor=actor, fields=["parties", "description"])
     return case
 
 
@@ -316,8 +319,8 @@ def _finish(
         deadlines.on_case_event(case, domain.CLOCK_EVENTS[action], at=clock.now(), save=False)
         fields = [*fields, *deadlines.SUMMARY_FIELDS]
     case.save(update_fields=["status", "version", "updated_at", *fields])
-    _add_event(case, action, actor=actor, from_status=from_status, reason=reason, data=data)
-    _audit(case, action, actor=actor, fields=["status", *fields], reason=reason, data=data)
+    add_event(case, action, actor=actor, from_status=from_status, reason=reason, data=data)
+    audit_case(case, action, actor=actor, fields=["status", *fields], reason=reason, data=data)
     return case
 
 
@@ -634,7 +637,7 @@ def do_add_contact(code: str, *, actor, channel_code: str, summary: str, party: 
         case=case, channel=channel, contacted_at=now, person=person, summary=summary.strip(),
         external_ref=external_ref, recorded_by=actor,
     )
-    _side_event(case, "add_contact", actor=actor, data={"channel": channel.code}, audit_fields=["contacts"])
+    side_event(case, "add_contact", actor=actor, data={"channel": channel.code}, audit_fields=["contacts"])
     return contact
 
 
@@ -649,7 +652,7 @@ def do_record_visit(code: str, *, actor, place: str, purpose: str = "") -> Visit
         case=case, person=applicant.person if applicant else None, place=place.strip(), unit=actor.unit,
         visited_at=clock.now(), purpose=purpose.strip(), recorded_by=actor,
     )
-    _side_event(case, "record_visit", actor=actor, data={"place": visit.place}, audit_fields=["visits"])
+    side_event(case, "record_visit", actor=actor, data={"place": visit.place}, audit_fields=["visits"])
     return visit
 
 
@@ -669,7 +672,7 @@ def do_add_attachment(code: str, *, actor, upload, description: str = "",
     )
     attachment.file.save(upload.name[-80:], ContentFile(data), save=False)
     attachment.save()
-    _side_event(case, "add_attachment", actor=actor, data={"name": attachment.original_name, "sha256": digest,
+    side_event(case, "add_attachment", actor=actor, data={"name": attachment.original_name, "sha256": digest,
                                                            "kind": kind, "kind_label": AttachmentKind(kind).label},
                 audit_fields=["attachments"])
     return attachment
@@ -701,8 +704,8 @@ def do_set_labels(code: str, *, actor, grade: str = "", complexity: str = "", la
     case.version += 1
     case.save(update_fields=[*fields, "version", "updated_at"])
     data = {"labels": labels, "grade": grade, "complexity": complexity}
-    _add_event(case, "set_labels", actor=actor, from_status=case.status, data=data)
-    _audit(case, "set_labels", actor=actor, fields=fields, data=data)
+    add_event(case, "set_labels", actor=actor, from_status=case.status, data=data)
+    audit_case(case, "set_labels", actor=actor, fields=fields, data=data)
     return case
 
 
@@ -744,14 +747,14 @@ def _begin_side(code: str, action: CaseAction, *, actor) -> Case:
     return case
 
 
-def _side_event(
+def side_event(
     case: Case, action: str, *, actor, fields=(), reason: str = "", data=None, audit_fields=None
 ) -> None:
     """Record an action that keeps the status: bump the version, one timeline event, one audit row."""
     case.version += 1
     case.save(update_fields=["version", "updated_at", *fields])
-    _add_event(case, action, actor=actor, from_status=case.status, reason=reason, data=data)
-    _audit(case, action, actor=actor, fields=list(audit_fields or fields), reason=reason, data=data)
+    add_event(case, action, actor=actor, from_status=case.status, reason=reason, data=data)
+    audit_case(case, action, actor=actor, fields=list(audit_fields or fields), reason=reason, data=data)
 
 
 @transaction.atomic
@@ -773,7 +776,7 @@ def do_request_transfer(code: str, *, actor, to_unit_code: str, reason: str) -> 
         case=case, from_unit_id=case.lead_unit_id, to_unit=to_unit, reason=reason, requested_at=clock.now(),
         requested_by=actor,
     )
-    _side_event(case, CaseAction.REQUEST_TRANSFER, actor=actor, reason=reason,
+    side_event(case, CaseAction.REQUEST_TRANSFER, actor=actor, reason=reason,
                 data={"to_unit": to_unit.code, "to_unit_name": to_unit.name})
     return transfer
 
@@ -811,7 +814,7 @@ def do_accept_transfer(code: str, *, actor) -> Case:
     )
     case.lead_unit_id = actor.unit_id
     CaseDeadline.objects.filter(case=case, met_at=None, cancelled_at=None).update(applied=[])
-    _side_event(case, CaseAction.ACCEPT_TRANSFER, actor=actor, fields=["lead_unit"],
+    side_event(case, CaseAction.ACCEPT_TRANSFER, actor=actor, fields=["lead_unit"],
                 data={"from_unit": transfer.from_unit.code, "from_unit_name": transfer.from_unit.name})
     deadlines.refresh_summary(case, now=now)
     return case
@@ -828,7 +831,7 @@ def do_refuse_transfer(code: str, *, actor, reason: str) -> Transfer:
     transfer.status, transfer.decided_at, transfer.decided_by = RequestStatus.REFUSED, clock.now(), actor
     transfer.decision_reason = reason
     transfer.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-    _side_event(case, CaseAction.REFUSE_TRANSFER, actor=actor, reason=reason)
+    side_event(case, CaseAction.REFUSE_TRANSFER, actor=actor, reason=reason)
     return transfer
 
 
@@ -847,7 +850,7 @@ def do_record_consultation(code: str, *, actor, unit_codes: tuple[str, ...], min
         case=case, held_at=clock.now(), unit_names=[u.name for u in units], minutes=minutes.strip(),
         decisions=decisions.strip(), recorded_by=actor,
     )
-    _side_event(case, CaseAction.RECORD_CONSULTATION, actor=actor, reason=decisions.strip(),
+    side_event(case, CaseAction.RECORD_CONSULTATION, actor=actor, reason=decisions.strip(),
                 data={"units": [u.name for u in units]})
     return case
 
@@ -857,7 +860,7 @@ def do_record_leader_instruction(code: str, *, actor, instruction: str) -> Case:
     """领导批示: recorded on the timeline, seen by every unit on the matter."""
     instruction = _require_reason(CaseAction.RECORD_LEADER_INSTRUCTION, instruction)
     case = _begin_side(code, CaseAction.RECORD_LEADER_INSTRUCTION, actor=actor)
-    _side_event(case, CaseAction.RECORD_LEADER_INSTRUCTION, actor=actor, reason=instruction)
+    side_event(case, CaseAction.RECORD_LEADER_INSTRUCTION, actor=actor, reason=instruction)
     return case
 
 
@@ -867,7 +870,7 @@ def do_mark_urgent(code: str, *, actor, reason: str = "") -> Case:
     if case.is_urgent:
         raise RuleViolation("该事项已是加急事项")
     case.is_urgent = True
-    _side_event(case, CaseAction.MARK_URGENT, actor=actor, fields=["is_urgent"], reason=reason.strip())
+    side_event(case, CaseAction.MARK_URGENT, actor=actor, fields=["is_urgent"], reason=reason.strip())
     return case
 
 
@@ -876,7 +879,7 @@ def _issue_urging(case: Case, *, level: str, stage: str, reason: str, actor) -> 
         case=case, level=level, stage=stage, unit_id=case.lead_unit_id, reason=reason, issued_at=clock.now(),
         issued_by=actor,
     )
-    _side_event(case, CaseAction.URGE, actor=actor, reason=reason,
+    side_event(case, CaseAction.URGE, actor=actor, reason=reason,
                 data={"level": level, "level_name": UrgingLevel(level).label, "stage": stage})
     return urging
 
@@ -922,7 +925,7 @@ def do_request_extension(code: str, *, actor, stage: str, days: int, reason: str
     request = ExtensionRequest.objects.create(
         case=case, deadline=deadline, days=days, reason=reason, requested_at=clock.now(), requested_by=actor
     )
-    _side_event(case, CaseAction.REQUEST_EXTENSION, actor=actor, reason=reason,
+    side_event(case, CaseAction.REQUEST_EXTENSION, actor=actor, reason=reason,
                 data={"stage": stage, "days": days})
     return request
 
@@ -945,7 +948,7 @@ def do_decide_extension(code: str, *, actor, approve: bool, reason: str = "") ->
         deadlines.recompute(deadline, deadlines.calendar_for(case))
         deadline.save(update_fields=["extension_days", "due_at", "yellow_at", "red_at"])
         deadlines.refresh_summary(case, now=now)
-    _side_event(case, CaseAction.DECIDE_EXTENSION, actor=actor, reason=reason.strip(),
+    side_event(case, CaseAction.DECIDE_EXTENSION, actor=actor, reason=reason.strip(),
                 data={"approved": approve, "days": request.days, "stage": request.deadline.stage})
     return request
 
@@ -961,7 +964,7 @@ def do_pause_deadline(code: str, *, actor, stage: str, reason: str) -> CaseDeadl
     deadline.pauses = [*deadline.pauses, [clock.now().isoformat(), None]]
     deadline.save(update_fields=["pauses"])
     deadlines.refresh_summary(case, now=clock.now())
-    _side_event(case, CaseAction.PAUSE_DEADLINE, actor=actor, reason=reason, data={"stage": stage})
+    side_event(case, CaseAction.PAUSE_DEADLINE, actor=actor, reason=reason, data={"stage": stage})
     return deadline
 
 
@@ -976,7 +979,7 @@ def do_resume_deadline(code: str, *, actor, stage: str) -> CaseDeadline:
     deadlines.recompute(deadline, deadlines.calendar_for(case))
     deadline.save(update_fields=["pauses", "due_at", "yellow_at", "red_at"])
     deadlines.refresh_summary(case, now=now)
-    _side_event(case, CaseAction.RESUME_DEADLINE, actor=actor, data={"stage": stage})
+    side_event(case, CaseAction.RESUME_DEADLINE, actor=actor, data={"stage": stage})
     return deadline
 
 

@@ -21,10 +21,10 @@ from yidi.accounts import access
 from yidi.audit.actions import record
 from yidi.cases import deadlines
 from yidi.cases.actions import (  # the matter's timeline writers
-    _add_event,
-    _audit,
-    _side_event,
+    add_event,
+    audit_case,
     do_add_attachment,
+    side_event,
 )
 from yidi.cases.domain import (
     CLOCK_EVENTS,
@@ -130,8 +130,8 @@ def _move_matter(
     if transition in CLOCK_EVENTS:
         deadlines.on_case_event(case, CLOCK_EVENTS[transition], at=clock.now(), save=False)
     case.save(update_fields=["status", "version", "updated_at", *fields])
-    _add_event(case, event, actor=actor, from_status=before, reason=reason, data=data)
-    _audit(case, event, actor=actor, fields=["status", *fields], reason=reason, data=data)
+    add_event(case, event, actor=actor, from_status=before, reason=reason, data=data)
+    audit_case(case, event, actor=actor, fields=["status", *fields], reason=reason, data=data)
     return case
 
 
@@ -209,7 +209,7 @@ def do_open_mediation(
         committee=committee.strip() or queries.default_committee(case), source=source,
         requests=requests.strip(), applied_on=applied_on, opened_at=now, opened_by=actor,
     )
-    _side_event(case, A.OPEN, actor=actor, data={"number": mediation.number, "committee": mediation.committee},
+    side_event(case, A.OPEN, actor=actor, data={"number": mediation.number, "committee": mediation.committee},
                 audit_fields=["mediation"])
     return mediation
 
@@ -266,7 +266,7 @@ def do_designate_mediators(
             designated_at=now, designated_by=actor, assignment=_ensure_access(case, mediator, actor=actor, at=now),
         ))
     names = [str(mediators[i]) for i in ids]
-    _side_event(case, A.DESIGNATE, actor=actor, reason=note.strip(), audit_fields=["designations"],
+    side_event(case, A.DESIGNATE, actor=actor, reason=note.strip(), audit_fields=["designations"],
                 data={"mediator_names": names, "source": source, "source_name": DesignationSource(source).label})
     return created
 
@@ -307,7 +307,7 @@ def do_recuse_mediator(
         else None, relation=relation, note=reason, declared_at=now, declared_by=actor,
     )
     _end_designation(designation, reason=reason, at=now)
-    _side_event(case, A.RECUSE, actor=actor, reason=reason, audit_fields=["designations", "conflicts"], data={
+    side_event(case, A.RECUSE, actor=actor, reason=reason, audit_fields=["designations", "conflicts"], data={
         "mediator_names": [str(designation.mediator)], "relation": relation.value,
         "party_name": person.name if person else "",
     })
@@ -337,7 +337,7 @@ def do_declare_conflict(
         declared_by=actor,
     )
     phrase = domain.describe_conflict(relation, person_name=person.name if person else "", note=note.strip())
-    _side_event(case, A.DECLARE_CONFLICT, actor=actor, reason=phrase, audit_fields=["conflicts"],
+    side_event(case, A.DECLARE_CONFLICT, actor=actor, reason=phrase, audit_fields=["conflicts"],
                 data={"mediator_names": [str(mediator)], "relation": relation})
     return conflict
 
@@ -369,7 +369,7 @@ def do_update_party_details(code: str, *, actor, party_id: int, details: PartyDe
         "occupation": details.occupation.strip(), "work_unit": details.work_unit.strip(),
         "representative": details.representative.strip(), "updated_at": clock.now(), "updated_by": actor,
     })
-    _side_event(case, A.UPDATE_PARTY, actor=actor, audit_fields=["party_details"], data={"party_name": party.person.name})
+    side_event(case, A.UPDATE_PARTY, actor=actor, audit_fields=["party_details"], data={"party_name": party.person.name})
     return detail
 
 
@@ -389,7 +389,7 @@ def do_deliver_rights_notice(
             "delivered_on": delivered_on, "method": method, "recorded_by": actor})[0]
         for party in parties
     ]
-    _side_event(case, A.DELIVER_RIGHTS_NOTICE, actor=actor, audit_fields=["rights_notices"],
+    side_event(case, A.DELIVER_RIGHTS_NOTICE, actor=actor, audit_fields=["rights_notices"],
                 data={"party_name": "、".join(p.person.name for p in parties), "method": method})
     return deliveries
 
@@ -405,7 +405,7 @@ def do_notify_other_party(code: str, *, actor, party_id: int, method: str, note:
     mediation.notified_party, mediation.notified_at, mediation.notice_method = party, now, method
     _move_mediation(mediation, A.NOTIFY_OTHER_PARTY, fields=["notified_party", "notified_at", "notice_method"])
     deadline = clocks.start(case, Stage.PARTY_RESPONSE, at=now)
-    _side_event(case, A.NOTIFY_OTHER_PARTY, actor=actor, reason=note.strip(), fields=deadlines.SUMMARY_FIELDS,
+    side_event(case, A.NOTIFY_OTHER_PARTY, actor=actor, reason=note.strip(), fields=deadlines.SUMMARY_FIELDS,
                 audit_fields=["mediation"], data={
                     "party_name": party.person.name, "method": method, "due_at": deadline.due_at.isoformat()})
     return mediation
@@ -420,7 +420,7 @@ def do_record_consent(code: str, *, actor, party_id: int, note: str = "") -> Med
     mediation.consented_at = now
     _move_mediation(mediation, A.RECORD_CONSENT, fields=["consented_at"])
     clocks.finish(case, Stage.PARTY_RESPONSE, at=now)
-    _side_event(case, A.RECORD_CONSENT, actor=actor, reason=note.strip(), fields=deadlines.SUMMARY_FIELDS,
+    side_event(case, A.RECORD_CONSENT, actor=actor, reason=note.strip(), fields=deadlines.SUMMARY_FIELDS,
                 audit_fields=["mediation"], data={"party_name": party.person.name})
     return mediation
 
@@ -504,7 +504,7 @@ def do_record_session(code: str, *, actor, session: SessionInput) -> MediationSe
         attendees=session.attendees.strip(), recorder=recorder, statements=statements, result=result,
         recorded_at=clock.now(), recorded_by=actor,
     )
-    _side_event(case, A.RECORD_SESSION, actor=actor, audit_fields=["sessions"], data={
+    side_event(case, A.RECORD_SESSION, actor=actor, audit_fields=["sessions"], data={
         "number": f"第{number}次", "place": place, "session_kind": session.kind, "session_mode": session.mode,
         "result": result})
     return created
@@ -559,7 +559,7 @@ def do_draft_agreement(code: str, *, actor, content: AgreementInput) -> Agreemen
     })
     cleared = agreement.signatures.all().delete()[0]
     _move_mediation(mediation, A.DRAFT_AGREEMENT)
-    _side_event(case, A.DRAFT_AGREEMENT, actor=actor, audit_fields=["agreement"],
+    side_event(case, A.DRAFT_AGREEMENT, actor=actor, audit_fields=["agreement"],
                 data={"number": mediation.number, "terms": len(agreement.term_list), "signatures_cleared": cleared})
     return agreement
 
@@ -581,7 +581,7 @@ def do_record_signatures(code: str, *, actor, signer_keys: list[str]) -> list[Ag
     now = clock.now()
     created = [AgreementSignature.objects.create(agreement=agreement, signer_key=key, signed_at=now, recorded_by=actor)
                for key in new]
-    _side_event(case, A.RECORD_SIGNATURES, actor=actor, audit_fields=["signatures"],
+    side_event(case, A.RECORD_SIGNATURES, actor=actor, audit_fields=["signatures"],
                 data={"signed": [required[key].label for key in new]})
     return created
 
@@ -700,7 +700,7 @@ def do_record_court_acceptance(code: str, *, actor, accepted_on: date | None, nu
         raise InvalidInput("accepted_on", "受理日期不能早于申请日期")
     confirmation.accepted_on, confirmation.number = accepted_on, number.strip()
     confirmation.save(update_fields=["accepted_on", "number"])
-    _side_event(case, A.RECORD_COURT_ACCEPTANCE, actor=actor, audit_fields=["judicial_confirmation"],
+    side_event(case, A.RECORD_COURT_ACCEPTANCE, actor=actor, audit_fields=["judicial_confirmation"],
                 data={"court": confirmation.court, "number": confirmation.number})
     return confirmation
 
@@ -728,7 +728,7 @@ def do_record_ruling(
     confirmation.ruling, confirmation.ruled_on, confirmation.number = ruling, ruled_on, number
     confirmation.ruling_note, confirmation.routes_told = note.strip(), routes_told.strip()
     confirmation.save(update_fields=["ruling", "ruled_on", "number", "ruling_note", "routes_told"])
-    _side_event(case, A.RECORD_RULING, actor=actor, reason=note.strip(), audit_fields=["judicial_confirmation"], data={
+    side_event(case, A.RECORD_RULING, actor=actor, reason=note.strip(), audit_fields=["judicial_confirmation"], data={
         "number": number, "ruling": ruling, "ruling_name": RulingResult(ruling).label,
         "route_told": routes_told.strip()})
     return confirmation
@@ -767,7 +767,7 @@ def do_add_obligation(
         agreement=agreement, obligor=obligor, obligee=obligee, description=description, amount=amount, due_on=due_on,
         added_at=clock.now(), added_by=actor,
     )
-    _side_event(case, A.ADD_OBLIGATION, actor=actor, audit_fields=["obligations"], data={
+    side_event(case, A.ADD_OBLIGATION, actor=actor, audit_fields=["obligations"], data={
         "party_name": obligor.person.name, "obligation": f"{description}（{due_on:%Y-%m-%d}前）",
         "due_on": due_on.isoformat()})
     return obligation
@@ -815,7 +815,7 @@ def do_record_performance(
     if is_complete:
         obligation.performed_on = performed_on
         obligation.save(update_fields=["performed_on"])
-    _side_event(case, A.RECORD_PERFORMANCE, actor=actor, audit_fields=["performance"], data={
+    side_event(case, A.RECORD_PERFORMANCE, actor=actor, audit_fields=["performance"], data={
         "party_name": obligation.obligor.person.name, "obligation": obligation.description,
         "result": f"{'全部履行' if is_complete else '部分履行'}：{note}", "complete": is_complete,
         "name": attachment.original_name if attachment else "", "sha256": attachment.sha256 if attachment else ""})
@@ -836,7 +836,7 @@ def do_urge_performance(code: str, *, actor, obligation_id: int, note: str, rout
     urging = PerformanceUrging.objects.create(
         obligation=obligation, note=note, route_told=route_told, urged_at=clock.now(), urged_by=actor,
     )
-    _side_event(case, A.URGE_PERFORMANCE, actor=actor, reason=note, audit_fields=["performance"], data={
+    side_event(case, A.URGE_PERFORMANCE, actor=actor, reason=note, audit_fields=["performance"], data={
         "party_name": obligation.obligor.person.name, "obligation": obligation.description, "route_told": route_told})
     return urging
 
@@ -860,7 +860,7 @@ def do_record_rating(
         mediation=mediation, mediator=designation.mediator, party=party, score=score, comment=comment.strip(),
         recorded_at=clock.now(), recorded_by=actor,
     )
-    _side_event(case, A.RECORD_RATING, actor=actor, reason=comment.strip(), audit_fields=["ratings"], data={
+    side_event(case, A.RECORD_RATING, actor=actor, reason=comment.strip(), audit_fields=["ratings"], data={
         "mediator_names": [str(designation.mediator)], "party_name": party.person.name, "score": score})
     return rating
 
@@ -894,7 +894,7 @@ def do_generate_document(code: str, *, actor, key: str) -> GeneratedDocument:
     document.docx_file.save(f"{stem}-{document.docx_sha256[:12]}.docx", ContentFile(docx), save=False)
     document.pdf_file.save(f"{stem}-{document.pdf_sha256[:12]}.pdf", ContentFile(pdf), save=False)
     document.save()
-    _side_event(case, A.GENERATE_DOCUMENT, actor=actor, audit_fields=["documents"], data={
+    side_event(case, A.GENERATE_DOCUMENT, actor=actor, audit_fields=["documents"], data={
         "document": f"{slot.title} 第{version}版", "kind": slot.kind.value, "version": version,
         "docx_sha256": document.docx_sha256, "pdf_sha256": document.pdf_sha256})
     return document

@@ -25,7 +25,7 @@ from yidi.accounts import access
 from yidi.accounts.domain import Role
 from yidi.audit.actions import record
 from yidi.cases import deadlines
-from yidi.cases.actions import _side_event, do_divert_case
+from yidi.cases.actions import do_divert_case, side_event
 from yidi.cases.domain import (
     OPEN_STATUSES,
     CaseAction,
@@ -239,7 +239,7 @@ def do_record_handoff_receipt(code: str, *, actor, handoff_id: int, received_on:
     handoff.reference_number = reference_number.strip()
     handoff.status = HandOffStatus.RECEIVED
     handoff.save(update_fields=["received_on", "reference_number", "status"])
-    _side_event(case, "record_handoff_receipt", actor=actor, audit_fields=["handoffs"], data={
+    side_event(case, "record_handoff_receipt", actor=actor, audit_fields=["handoffs"], data={
         "handoff": handoff.pk, "receiver": handoff.receiver, "received_on": handoff.received_on.isoformat(),
         "reference_number": handoff.reference_number})
     return handoff
@@ -285,7 +285,7 @@ def do_record_handoff_outcome(
         _conclude(case, Outcome.RESOLVED_BY_DIVERSION, "record_handoff_outcome", actor=actor,
                   reason=note.strip(), data=data)
     else:
-        _side_event(case, "record_handoff_outcome", actor=actor, fields=fields, audit_fields=["handoffs"],
+        side_event(case, "record_handoff_outcome", actor=actor, fields=fields, audit_fields=["handoffs"],
                     reason=note.strip(), data=data)
     return handoff
 
@@ -323,7 +323,7 @@ def do_record_petition_request(code: str, *, actor, handoff_id: int, step: Petit
     at = _day_start(requested_on)
     clocks.finish(case, REQUEST_STAGES[step], at=at)
     answer = clocks.start(case, ANSWER_STAGES[step], at=at)
-    _side_event(case, "record_petition_request", actor=actor, fields=list(deadlines.SUMMARY_FIELDS),
+    side_event(case, "record_petition_request", actor=actor, fields=list(deadlines.SUMMARY_FIELDS),
                 audit_fields=["handoffs", "deadlines"], data={
                     "handoff": handoff.pk, "step": step.value, "step_label": PETITION_STEP_LABELS[step],
                     "requested_on": requested_on.isoformat(), "answer_due_at": answer.due_at.isoformat()})
@@ -358,7 +358,7 @@ def do_record_petition_answer(code: str, *, actor, handoff_id: int, step: Petiti
         data["recheck_request_due_at"] = clocks.start(case, Stage.RECHECK_REQUEST, at=at).due_at.isoformat()
     else:
         data["final"] = True
-    _side_event(case, "record_petition_answer", actor=actor, fields=list(deadlines.SUMMARY_FIELDS),
+    side_event(case, "record_petition_answer", actor=actor, fields=list(deadlines.SUMMARY_FIELDS),
                 audit_fields=["handoffs", "deadlines"], data=data)
     return handoff
 
@@ -402,7 +402,7 @@ def do_record_court_referral(code: str, *, actor, kind: HandOffKind, court: str,
         case=case, kind=kind, status=HandOffStatus.SENT, receiver=court, reason="", sent_at=clock.now(),
         sent_by=actor, received_on=received_on, reference_number=reference_number, is_receiver_entitled=True,
     )
-    _side_event(case, "record_court_referral", actor=actor, audit_fields=["handoffs", "routed_policy"],
+    side_event(case, "record_court_referral", actor=actor, audit_fields=["handoffs", "routed_policy"],
                 fields=["routed_policy", *deadlines.SUMMARY_FIELDS], data={
         "handoff": handoff.pk, "kind": kind.value, "kind_label": kind.label, "court": court,
         "received_on": received_on.isoformat(), "reference_number": reference_number,
