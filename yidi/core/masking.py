@@ -74,7 +74,7 @@ def _mask_address(value: str) -> str:
 _ID_IN_TEXT = re.compile(
     r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])"
 )
-_MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 
 
 def mask_in_text(text: str | None) -> str:
@@ -82,4 +82,4 @@ def mask_in_text(text: str | None) -> str:
     if not text:
         return ""
     text = _ID_IN_TEXT.sub(lambda m: mask(m.group(), PersonalKind.ID_NUMBER), text)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask(m.group(), PersonalKind.PHONE), text)
+    return MOBILE_IN_TEXT.sub(lambda m: mask(m.group(), PersonalKind.PHONE), text)

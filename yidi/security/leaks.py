@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from django.http.request import RawPostDataException
 
 from yidi.core.identifiers import is_valid_id_number
-from yidi.core.masking import PersonalKind, mask
+from yidi.core.masking import MOBILE_IN_TEXT, PersonalKind, mask
 
 _ID = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 ALLOWED_URL_NAMES = frozenset({"privacy_reveal", "privacy_export_download"})
 
 
@@ -51,7 +50,7 @@ class Leak:
 def find_personal_data(text: str) -> list[tuple[str, str]]:
     """(kind, value) for every unmasked ID number or mobile number in `text`."""
     found = [("id_number", m.group()) for m in _ID.finditer(text) if is_valid_id_number(m.group())]
-    found += [("phone", m.group()) for m in _MOBILE.finditer(text)]
+    found += [("phone", m.group()) for m in MOBILE_IN_TEXT.finditer(text)]
     return found
 
 
