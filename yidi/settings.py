@@ -106,6 +106,10 @@ INSTALLED_APPS = [
     "yidi.routing",
     "yidi.cases",
     "yidi.mediation",
+    "yidi.notify",
+    "yidi.evaluation",
+    "yidi.portal",
+    "yidi.grid",
     "yidi.workflow",
     "yidi.privacy",
 ]

@@ -12,6 +12,10 @@ urlpatterns = [
     path("audit/", include("yidi.audit.urls")),
     path("privacy/", include("yidi.privacy.urls")),
     path("mediation/", include("yidi.mediation.urls")),
+    path("notify/", include("yidi.notify.urls")),
+    path("evaluation/", include("yidi.evaluation.urls")),
+    path("grid/", include("yidi.grid.urls")),
+    path("p/", include("yidi.portal.urls")),  # the citizen portal: public, mobile-first
     path("", include("yidi.cases.urls")),
 ]
 

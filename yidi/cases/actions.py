@@ -68,6 +68,10 @@ from yidi.routing.queries import suggest_route
 from yidi.triage.engine import TriageContext, analyse
 
 SYSTEM_NAME = "系统（期限巡检）"
+# Called with (case, event) after every timeline row written by `add_event`, in the same transaction: the apps
+# that react to a step (notifications to the person, return-visit scheduling) register here in `ready()`.
+# A listener that raises undoes the action, so what it writes (an outbox row) commits with the step or not at all.
+EVENT_LISTENERS: list[Callable[[Case, CaseEvent], None]] = []
 
 
 # --- the matter's record: used by every action here, and by the apps that extend a matter (mediation) -----------
@@ -78,7 +82,7 @@ def add_event(case: Case, action: str, *, actor, from_status: str, reason: str =
 
     Every action bumps the matter's `version` once and writes one event, so the event's number is the version.
     """
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         seq=case.version,
         action=action,
@@ -91,6 +95,9 @@ def add_event(case: Case, action: str, *, actor, from_status: str, reason: str =
         reason=reason,
         data=data or {},
     )
+    for listener in EVENT_LISTENERS:
+        listener(case, event)
+    return event
 
 
 def audit_case(case: Case, action: str, *, actor, fields=(), reason: str = "", data=None) -> None:
@@ -309,7 +316,7 @@ def _begin(code: str, action: CaseAction, *, actor) -> tuple[Case, str, CaseStat
     return case, case.status, next_status(case.status_enum, action)
 
 
-def _finish(
+def finish_transition(
     case: Case, action: CaseAction, *, actor, from_status: str, to_status: CaseStatus, fields: list[str],
     reason: str = "", data: dict[str, Any] | None = None,
 ) -> Case:
@@ -352,7 +359,7 @@ def do_accept_case(code: str, *, actor) -> Case:
     """Accept a registered matter (受理); the routing rules propose where it goes, and it waits for assignment."""
     case, before, after = _begin(code, CaseAction.ACCEPT, actor=actor)
     case.accepted_at = clock.now()
-    case = _finish(case, CaseAction.ACCEPT, actor=actor, from_status=before, to_status=after, fields=["accepted_at"])
+    case = finish_transition(case, CaseAction.ACCEPT, actor=actor, from_status=before, to_status=after, fields=["accepted_at"])
     _record_route_suggestion(case)
     return case
 
@@ -364,7 +371,7 @@ def do_decline_case(code: str, *, actor, reason: str, route_told: str) -> Case:
     if not route_told.strip():
         raise InvalidInput("route_told", "请填写已告知当事人的其他解决途径")
     case, before, after = _begin(code, CaseAction.DECLINE, actor=actor)
-    return _finish(
+    return finish_transition(
         case, CaseAction.DECLINE, actor=actor, from_status=before, to_status=after, fields=[],
         reason=reason, data={"route_told": route_told.strip()},
     )
@@ -414,7 +421,7 @@ def do_assign_case(
     if handling_level:
         case.handling_level = handling_level
         fields.append("handling_level")
-    return _finish(
+    return finish_transition(
         case, CaseAction.ASSIGN, actor=actor, from_status=before, to_status=after, fields=fields, reason=note,
         data={
             "lead_unit": lead_unit_code, "co_units": codes[1:], "lead_unit_name": units[lead_unit_code].name,
@@ -441,7 +448,7 @@ def do_sign_case(code: str, *, actor) -> Case:
     assignment = _lead_assignment(case)
     assignment.status, assignment.signed_at = AssignmentStatus.SIGNED, clock.now()
     assignment.save(update_fields=["status", "signed_at"])
-    return _finish(case, CaseAction.SIGN, actor=actor, from_status=before, to_status=after, fields=[])
+    return finish_transition(case, CaseAction.SIGN, actor=actor, from_status=before, to_status=after, fields=[])
 
 
 @transaction.atomic
@@ -454,7 +461,7 @@ def do_return_case(code: str, *, actor, reason: str) -> Case:
         status=AssignmentStatus.RETURNED, ended_at=now
     )
     case.lead_unit = None
-    return _finish(
+    return finish_transition(
         case, CaseAction.RETURN, actor=actor, from_status=before, to_status=after, fields=["lead_unit"],
         reason=reason, data={"returned_by": actor.unit.code, "returned_by_name": actor.unit.name},
     )
@@ -466,7 +473,7 @@ def do_start_handling(code: str, *, actor, mode: HandlingMode) -> Case:
     mode = HandlingMode(mode)
     case, before, after = _begin(code, CaseAction.START_HANDLING, actor=actor)
     case.handling_mode = mode
-    return _finish(
+    return finish_transition(
         case, CaseAction.START_HANDLING, actor=actor, from_status=before, to_status=after,
         fields=["handling_mode"], data={"mode": mode.value},
     )
@@ -480,7 +487,7 @@ def do_divert_case(code: str, *, actor, route: DiversionRoute, reason: str, data
     reason = _require_reason(CaseAction.DIVERT, reason)
     case, before, after = _begin(code, CaseAction.DIVERT, actor=actor)
     case.diversion_route = route
-    return _finish(
+    return finish_transition(
         case, CaseAction.DIVERT, actor=actor, from_status=before, to_status=after, fields=["diversion_route"],
         reason=reason, data={**(data or {}), "route": route.value},
     )
@@ -505,7 +512,7 @@ def do_conclude_case(code: str, *, actor, outcome: Outcome, summary: str = "") -
     mode = HandlingMode(case.handling_mode) if case.handling_mode else None
     domain.check_outcome(status=case.status_enum, mode=mode, outcome=outcome)
     case.outcome, case.concluded_at = outcome, clock.now()
-    return _finish(
+    return finish_transition(
         case, CaseAction.CONCLUDE, actor=actor, from_status=before, to_status=after,
         fields=["outcome", "concluded_at"], reason=summary.strip(), data={"outcome": outcome.value},
     )
@@ -524,7 +531,7 @@ def do_request_judicial_confirmation(code: str, *, actor) -> Case:
             f"申请司法确认的期限已于{closed_on.year}年{closed_on.month}月{closed_on.day}日届满"
             "（调解协议生效之日起30日内），不能再申请"
         )
-    return _finish(
+    return finish_transition(
         case, CaseAction.REQUEST_JUDICIAL_CONFIRMATION, actor=actor, from_status=before, to_status=after, fields=[]
     )
 
@@ -533,7 +540,7 @@ def do_request_judicial_confirmation(code: str, *, actor) -> Case:
 def do_monitor_performance(code: str, *, actor) -> Case:
     case, before, after = _begin(code, CaseAction.MONITOR_PERFORMANCE, actor=actor)
     domain.check_performance_monitoring(Outcome(case.outcome) if case.outcome else None)
-    return _finish(case, CaseAction.MONITOR_PERFORMANCE, actor=actor, from_status=before, to_status=after, fields=[])
+    return finish_transition(case, CaseAction.MONITOR_PERFORMANCE, actor=actor, from_status=before, to_status=after, fields=[])
 
 
 @transaction.atomic
@@ -541,9 +548,41 @@ def do_record_return_visit(code: str, *, actor, summary: str) -> Case:
     if not summary.strip():
         raise InvalidInput("summary", "请填写回访情况")
     case, before, after = _begin(code, CaseAction.RECORD_RETURN_VISIT, actor=actor)
-    return _finish(
+    return finish_transition(
         case, CaseAction.RECORD_RETURN_VISIT, actor=actor, from_status=before, to_status=after, fields=[],
         reason=summary.strip(),
+    )
+
+
+@transaction.atomic
+def do_resolve_on_spot(code: str, *, actor, outcome: Outcome, summary: str) -> Case:
+    """当场化解 (即接即办, 小事不出村): who registered a small matter settled it on the spot, by agreement.
+
+    The matter is concluded under the actor's unit, which becomes its lead unit, and goes on to the return
+    visit, the evaluation and closing like any other. Only an agreement counts; anything else is handled the
+    usual way (accept, assign).
+    """
+    outcome = Outcome(outcome)
+    if outcome not in domain.AGREEMENT_OUTCOMES:
+        raise InvalidInput("outcome", "当场化解须达成协议（书面或口头）；未化解的请按流程受理交办")
+    summary = summary.strip()
+    if not summary:
+        raise InvalidInput("summary", "请填写化解经过和协议内容")
+    case, before, after = _begin(code, CaseAction.RESOLVE_ON_SPOT, actor=actor)
+    if case.registering_unit_id != actor.unit_id:
+        raise access.ActionDenied("只有登记该事项的单位可以当场化解")
+    now = clock.now()
+    Assignment.objects.create(
+        case=case, unit_id=actor.unit_id, role=AssignmentRole.LEAD, status=AssignmentStatus.SIGNED,
+        assigned_at=now, assigned_by=actor, signed_at=now, note="当场化解",
+    )
+    case.lead_unit_id, case.handling_mode, case.outcome = actor.unit_id, HandlingMode.MEDIATION, outcome
+    case.accepted_at = case.accepted_at or now
+    case.concluded_at = now
+    return finish_transition(
+        case, CaseAction.RESOLVE_ON_SPOT, actor=actor, from_status=before, to_status=after,
+        fields=["lead_unit", "handling_mode", "outcome", "accepted_at", "concluded_at"], reason=summary,
+        data={"outcome": outcome.value},
     )
 
 
@@ -555,7 +594,7 @@ def do_evaluate_case(code: str, *, actor, evaluation: Evaluation, note: str = ""
         raise InvalidInput("note", "“不满意”须记录群众的具体意见")
     case, before, after = _begin(code, CaseAction.EVALUATE, actor=actor)
     case.evaluation = evaluation
-    return _finish(
+    return finish_transition(
         case, CaseAction.EVALUATE, actor=actor, from_status=before, to_status=after, fields=["evaluation"],
         reason=note.strip(), data={"evaluation": evaluation.value, "on_behalf": True},
     )
@@ -570,7 +609,7 @@ def do_close_case(code: str, *, actor, note: str = "") -> Case:
         status=AssignmentStatus.ENDED, ended_at=now
     )
     case.closed_at = now
-    return _finish(
+    return finish_transition(
         case, CaseAction.CLOSE, actor=actor, from_status=before, to_status=after, fields=["closed_at"],
         reason=note.strip(),
     )
@@ -595,7 +634,7 @@ def do_reopen_case(code: str, *, actor, reason: str) -> Case:
         assigned_at=now, assigned_by=actor, signed_at=now, note=f"重办：{reason}",
     )
     case.lead_unit_id, case.closed_at, case.outcome, case.evaluation = last_lead.unit_id, None, "", ""
-    return _finish(
+    return finish_transition(
         case, CaseAction.REOPEN, actor=actor, from_status=before, to_status=after,
         fields=["lead_unit", "closed_at", "outcome", "evaluation"], reason=reason,
     )
@@ -605,7 +644,7 @@ def do_reopen_case(code: str, *, actor, reason: str) -> Case:
 def do_archive_case(code: str, *, actor, data: dict | None = None) -> Case:
     """Archive the matter; `data` adds the 卷宗's details to the timeline event (`yidi.mediation.archive`)."""
     case, before, after = _begin(code, CaseAction.ARCHIVE, actor=actor)
-    return _finish(case, CaseAction.ARCHIVE, actor=actor, from_status=before, to_status=after, fields=[], data=data)
+    return finish_transition(case, CaseAction.ARCHIVE, actor=actor, from_status=before, to_status=after, fields=[], data=data)
 
 
 # --- additions that do not change status -----------------------------------------------------------------
@@ -664,7 +703,16 @@ def do_add_attachment(code: str, *, actor, upload, description: str = "",
     if kind not in AttachmentKind.values:
         raise InvalidInput("kind", "请选择材料类型")
     case = _begin_addition(code, actor=actor)
-    content_type, data = check_upload(upload)
+    return attach_file(case, upload, actor=actor, kind=kind, description=description)
+
+
+def attach_file(case: Case, upload, *, actor, kind: str = AttachmentKind.EVIDENCE, description: str = "",
+                check=check_upload) -> Attachment:
+    """Store a checked upload on a matter the caller has already locked and cleared (the staff action above,
+    the citizen portal, the grid worker's report), with its timeline event. The type is read from the bytes."""
+    if kind not in AttachmentKind.values:
+        raise InvalidInput("kind", "请选择材料类型")
+    content_type, data = check(upload)
     digest = hashlib.sha256(data).hexdigest()
     attachment = Attachment(
         case=case, kind=kind, original_name=upload.name[:200], content_type=content_type, size=len(data),
@@ -732,7 +780,7 @@ def do_escalate_case(code: str, *, actor, reason: str) -> Case:
     from_level = case.handling_level
     _end_active_assignments(case, at=clock.now())
     case.lead_unit, case.handling_level, case.routed_policy = None, domain.higher_level(case.handling_level), ""
-    case = _finish(
+    case = finish_transition(
         case, CaseAction.ESCALATE, actor=actor, from_status=before, to_status=after,
         fields=["lead_unit", "handling_level", "routed_policy"], reason=reason,
         data={"from_level": from_level, "to_level": case.handling_level},

@@ -43,6 +43,8 @@ COMPLETED_BY: dict[str, frozenset[str]] = {
     "handling_started": frozenset({Stage.NOTICE}),
     "concluded": frozenset({Stage.HANDLE}),
     "closed": frozenset({Stage.VERIFY}),
+    # 当场化解: the matter was settled where it was reported, so every stage before the result is met.
+    "resolved_on_spot": frozenset(Stage) - {Stage.VERIFY} - PARTY_STAGES,
 }
 # Events that stop clocks without completing them.
 _ALL = frozenset(Stage)
@@ -65,6 +67,7 @@ STARTS: dict[str, frozenset[str]] = {
     "assigned": frozenset({"assigned"}),
     "signed": frozenset({"signed"}),
     "concluded": frozenset({"concluded"}),
+    "resolved_on_spot": frozenset({"concluded"}),
     "closed": frozenset({"closed"}),
     # 重办: the handling clock starts again from the reopening.
     "reopened": frozenset({"signed", "accepted"}),

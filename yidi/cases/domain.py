@@ -73,6 +73,7 @@ class CaseAction(StrEnum):
     REOPEN = "reopen"
     ARCHIVE = "archive"
     ESCALATE = "escalate"
+    RESOLVE_ON_SPOT = "resolve_on_spot"
     # Side actions: recorded on the timeline, the status stays.
     REQUEST_TRANSFER = "request_transfer"
     ACCEPT_TRANSFER = "accept_transfer"
@@ -109,6 +110,7 @@ ACTION_LABELS = {
     CaseAction.REOPEN: "重办",
     CaseAction.ARCHIVE: "归档",
     CaseAction.ESCALATE: "上报提级",
+    CaseAction.RESOLVE_ON_SPOT: "当场化解",
     CaseAction.REQUEST_TRANSFER: "申请转办",
     CaseAction.ACCEPT_TRANSFER: "接收转办",
     CaseAction.REFUSE_TRANSFER: "拒收转办",
@@ -163,6 +165,16 @@ EVENT_LABELS = {
     "record_petition_answer": "登记复查/复核意见",
     "download_handoff_package": "下载移送材料",
     "archive_file": "卷宗归档",
+    "schedule_session": "预约调解",
+    "cancel_session": "取消调解预约",
+    # The citizen side (`yidi.portal`, `yidi.notify`, `yidi.evaluation`, `yidi.grid`).
+    "notify_sent": "发送通知",
+    "notify_failed": "通知发送失败",
+    "schedule_return_visit": "安排回访",
+    "cancel_return_visit": "取消回访",
+    "return_visit_risk": "回访发现风险",
+    "record_on_spot_attempt": "现场调解未化解",
+    "grid_follow_up": "网格员跟进",
 }
 
 S = CaseStatus
@@ -199,6 +211,8 @@ TRANSITIONS: dict[tuple[CaseStatus | None, CaseAction], CaseStatus] = {
     (S.ASSIGNED, A.ESCALATE): S.ACCEPTED,
     (S.SIGNED, A.ESCALATE): S.ACCEPTED,
     (S.IN_PROGRESS, A.ESCALATE): S.ACCEPTED,
+    # 当场化解 (即接即办, 小事不出村): a small matter settled where it was reported, by who reported it.
+    (S.REGISTERED, A.RESOLVE_ON_SPOT): S.CONCLUDED,
 }
 # The lifecycle events that start and stop deadline clocks (see `yidi.cases.deadlines`).
 CLOCK_EVENTS: dict[CaseAction, str] = {
@@ -215,6 +229,7 @@ CLOCK_EVENTS: dict[CaseAction, str] = {
     A.REOPEN: "reopened",
     A.ARCHIVE: "archived",
     A.ESCALATE: "escalated",
+    A.RESOLVE_ON_SPOT: "resolved_on_spot",
 }
 _HANDLED = frozenset({S.SIGNED, S.IN_PROGRESS})
 _WITH_LEAD = frozenset({S.ASSIGNED, S.SIGNED, S.IN_PROGRESS, S.DIVERTED, S.CONCLUDED})
@@ -232,6 +247,10 @@ SIDE_ACTIONS: dict[CaseAction, frozenset[CaseStatus]] = {
     A.DECIDE_EXTENSION: _HANDLED,
     A.PAUSE_DEADLINE: _HANDLED,
     A.RESUME_DEADLINE: _HANDLED,
+    # After closing, the person may still evaluate (by the link sent at closing) and be visited (回访);
+    # an evaluation of 不满意 then reopens the matter (`yidi.evaluation`).
+    A.EVALUATE: frozenset({S.CLOSED}),
+    A.RECORD_RETURN_VISIT: frozenset({S.RETURN_VISITED, S.EVALUATED, S.CLOSED}),
 }
 del S, A
 
@@ -268,7 +287,8 @@ def allowed_actions(status: CaseStatus) -> list[CaseAction]:
 # Unit-bound actions (sign, return, start handling, conclude …) also require the acting unit to be the
 # matter's assigned lead unit; see `UNIT_BOUND_ACTIONS`.
 ACTION_ROLES: dict[CaseAction, frozenset[Role]] = {
-    CaseAction.REGISTER: frozenset({Role.REGISTRAR, Role.DISPATCHER, Role.GRID_WORKER}),
+    # The citizen role registers only through the portal's service account (`yidi.portal`).
+    CaseAction.REGISTER: frozenset({Role.REGISTRAR, Role.DISPATCHER, Role.GRID_WORKER, Role.CITIZEN}),
     CaseAction.ACCEPT: frozenset({Role.REGISTRAR, Role.DISPATCHER}),
     CaseAction.DECLINE: frozenset({Role.REGISTRAR, Role.DISPATCHER}),
     CaseAction.ASSIGN: frozenset({Role.DISPATCHER}),
@@ -285,6 +305,7 @@ ACTION_ROLES: dict[CaseAction, frozenset[Role]] = {
     CaseAction.REOPEN: frozenset({Role.DISPATCHER, Role.SUPERVISOR}),
     CaseAction.ARCHIVE: frozenset({Role.DISPATCHER, Role.REGISTRAR}),
     CaseAction.ESCALATE: frozenset({Role.HANDLER, Role.MEDIATOR, Role.DISPATCHER}),
+    CaseAction.RESOLVE_ON_SPOT: frozenset({Role.GRID_WORKER, Role.REGISTRAR}),
     CaseAction.REQUEST_TRANSFER: frozenset({Role.HANDLER, Role.MEDIATOR}),
     CaseAction.ACCEPT_TRANSFER: frozenset({Role.HANDLER, Role.MEDIATOR}),
     CaseAction.REFUSE_TRANSFER: frozenset({Role.HANDLER, Role.MEDIATOR}),

@@ -62,8 +62,19 @@ def test_archived_matters_allow_no_action():
     assert allowed_actions(CaseStatus.ARCHIVED) == []
 
 
-def test_a_closed_matter_may_be_reopened_or_archived_only():
-    assert sorted(allowed_actions(CaseStatus.CLOSED)) == [CaseAction.ARCHIVE, CaseAction.REOPEN]
+def test_a_closed_matter_may_be_reopened_archived_evaluated_or_visited_only():
+    assert sorted(allowed_actions(CaseStatus.CLOSED)) == [
+        CaseAction.ARCHIVE, CaseAction.EVALUATE, CaseAction.RECORD_RETURN_VISIT, CaseAction.REOPEN,
+    ]
+    # evaluating and visiting a closed matter leave it closed; 不满意 reopens it by its own action
+    assert next_status(CaseStatus.CLOSED, CaseAction.EVALUATE) == CaseStatus.CLOSED
+    assert next_status(CaseStatus.CLOSED, CaseAction.RECORD_RETURN_VISIT) == CaseStatus.CLOSED
+
+
+def test_a_registered_matter_may_be_resolved_on_the_spot():
+    assert next_status(CaseStatus.REGISTERED, CaseAction.RESOLVE_ON_SPOT) == CaseStatus.CONCLUDED
+    with pytest.raises(IllegalTransition):
+        next_status(CaseStatus.ACCEPTED, CaseAction.RESOLVE_ON_SPOT)
 
 
 def test_escalation_sends_the_matter_back_to_the_command_desk():
