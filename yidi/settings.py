@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "yidi.core",
     "yidi.regions",
     "yidi.audit",
+    "yidi.integrations",
     "yidi.accounts",
     "yidi.triage",
     "yidi.routing",

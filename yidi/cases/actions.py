@@ -77,8 +77,9 @@ EVENT_LISTENERS: list[Callable[[Case, CaseEvent], None]] = []
 # --- the matter's record: used by every action here, and by the apps that extend a matter (mediation) -----------
 
 
-def add_event(case: Case, action: str, *, actor, from_status: str, reason: str = "", data=None) -> CaseEvent:
-    """One timeline row. `actor` None is the system (the deadline sweep).
+def add_event(case: Case, action: str, *, actor, from_status: str, reason: str = "", data=None,
+              system_name: str = SYSTEM_NAME) -> CaseEvent:
+    """One timeline row. `actor` None is the system, shown as `system_name` (default: the deadline sweep).
 
     Every action bumps the matter's `version` once and writes one event, so the event's number is the version.
     """
@@ -90,7 +91,7 @@ def add_event(case: Case, action: str, *, actor, from_status: str, reason: str =
         to_status=case.status,
         at=clock.now(),
         actor=actor,
-        actor_name=str(actor) if actor is not None else SYSTEM_NAME,
+        actor_name=str(actor) if actor is not None else system_name,
         actor_unit_id=actor.unit_id if actor is not None else None,
         reason=reason,
         data=data or {},
