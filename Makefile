@@ -26,6 +26,7 @@ serve: $(VENV)/.installed-runtime
 
 # The whole suite on the database named by DATABASE_URL (SQLite in memory when unset).
 test: $(VENV)/.installed-dev
+	@scripts/ensure-browser
 	YIDI_ALLOW_INSECURE_KEY=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)/.installed-dev

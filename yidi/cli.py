@@ -56,17 +56,30 @@ def demo(host: str, port: int, threads: int) -> int:
 
 
 def _start_demo_sweeper() -> None:
-    """The demo has no separate worker: sweep deadlines in the server process every minute."""
+    """The demo has no separate worker: in the server process, deliver the outbox about every 5 seconds and sweep
+    deadlines every minute."""
     import threading
+    import time
 
     stop = threading.Event()
 
     def loop():
         from django.db import close_old_connections
 
+        from yidi.integrations.jobs import deliver_due
         from yidi.workflow.jobs import sweep_deadlines
 
-        while not stop.wait(SWEEP_EVERY_SECONDS):
+        last_sweep = time.monotonic()
+        while not stop.wait(DEMO_DELIVER_EVERY_SECONDS):
+            try:
+                deliver_due()
+            except Exception as error:
+                print(f"消息发送失败，稍后重试：{error}", file=sys.stderr, flush=True)
+            finally:
+                close_old_connections()
+            if time.monotonic() - last_sweep < SWEEP_EVERY_SECONDS:
+                continue
+            last_sweep = time.monotonic()
             try:
                 sweep_deadlines()
             except Exception as error:
@@ -78,17 +91,22 @@ def _start_demo_sweeper() -> None:
 
 
 SWEEP_EVERY_SECONDS = 60
+DEMO_DELIVER_EVERY_SECONDS = 5
+OUTBOX_DRAIN_EVERY_SECONDS = 15
 
 
 def _periodic_tasks():
-    """(task, every how many seconds): the deadline sweep each minute, an audit checkpoint every ten minutes,
-    a full audit-chain verification and the disabling of long-unused accounts each day."""
+    """(task, every how many seconds): the outbox drain every 15 seconds (retries; new messages go out at once
+    through their own task), the deadline sweep each minute, an audit checkpoint every ten minutes, a full
+    audit-chain verification and the disabling of long-unused accounts each day."""
     from yidi.accounts.tasks import disable_inactive_accounts_task
     from yidi.audit.tasks import verify_chain_task, write_checkpoint_task
+    from yidi.integrations.tasks import deliver_outbox_task
     from yidi.privacy.tasks import anonymise_expired_task
     from yidi.workflow.tasks import sweep_deadlines_task
 
     return [
+        (deliver_outbox_task, OUTBOX_DRAIN_EVERY_SECONDS),
         (sweep_deadlines_task, SWEEP_EVERY_SECONDS),
         (write_checkpoint_task, 600),
         (verify_chain_task, 86400),

@@ -88,6 +88,8 @@ CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("YIDI_CSRF_TRUSTED_ORIGINS").spli
 CENTRE_NAME = env("YIDI_CENTRE_NAME", "社会矛盾纠纷调处化解中心")
 # The county this instance serves (national statistical code); case codes start with it.
 COUNTY_CODE = env("YIDI_COUNTY_CODE", "330681")
+# The unit the citizen portal registers matters for (a unit code); empty: the one active centre unit.
+YIDI_PORTAL_UNIT = env("YIDI_PORTAL_UNIT", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -261,6 +263,39 @@ TASKS = {
         "BACKEND": env("YIDI_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# Outbound messages (`yidi.integrations`): a transport per kind, `kind=dotted.path` separated by commas (kinds not
+# named keep the defaults: sms → log only, email → Django mail, site → nothing to send), and the attempts before
+# a message is finally failed.
+YIDI_OUTBOX_TRANSPORTS = dict(
+    item.strip().split("=", 1) for item in env("YIDI_OUTBOX_TRANSPORTS").split(",") if "=" in item
+)
+YIDI_OUTBOX_MAX_ATTEMPTS = env_int("YIDI_OUTBOX_MAX_ATTEMPTS", 6)
+# The public address of this instance, for links in messages to citizens (the portal is at /p/).
+YIDI_PUBLIC_BASE_URL = env("YIDI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Evaluation and return visits (`yidi.evaluation`): how long after the result the person may evaluate online;
+# how many 不满意 reopen a matter by themselves before the supervisor decides; when a visit that found remaining
+# risk is followed up.
+YIDI_EVALUATION_WINDOW_DAYS = env_int("YIDI_EVALUATION_WINDOW_DAYS", 30)
+YIDI_EVALUATION_MAX_AUTO_REOPENS = env_int("YIDI_EVALUATION_MAX_AUTO_REOPENS", 2)
+YIDI_RISK_FOLLOW_UP_DAYS = env_int("YIDI_RISK_FOLLOW_UP_DAYS", 7)
+# The demo shows the development SMS sender's verification codes on the page (never in production).
+YIDI_DEMO_SHOW_CODES = env_bool("YIDI_DEMO_SHOW_CODES") and env_bool("YIDI_ALLOW_INSECURE_KEY")
+# E-mail (outbox kind "email"); every connection has a time-out.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env("YIDI_EMAIL_HOST", "localhost"),
+            "port": env_int("YIDI_EMAIL_PORT", 25),
+            "username": env("YIDI_EMAIL_USER"),
+            "password": env_secret("YIDI_EMAIL_PASSWORD"),
+            "use_tls": env_bool("YIDI_EMAIL_USE_TLS", False),
+            "timeout": env_int("YIDI_EMAIL_TIMEOUT", 10),
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env("YIDI_EMAIL_FROM", "webmaster@localhost")
 
 LOGGING = {
     "version": 1,

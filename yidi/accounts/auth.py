@@ -30,7 +30,7 @@ import pyotp
 import segno
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -44,6 +44,7 @@ from yidi.accounts.models import (
     RequestRateWindow,
     TwoFactorDevice,
     User,
+    UserRole,
 )
 from yidi.audit.actions import record, record_many
 from yidi.audit.models import AuditOutcome
@@ -612,6 +613,11 @@ def do_disable_inactive_accounts(*, now: datetime | None = None) -> list[str]:
     now = now or timezone.now()
     cutoff = now - timedelta(days=days)
     stale = Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
+    # Service accounts (the citizen portal's: the citizen role and no usable password) never log in by design.
+    service = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX) & Q(
+        pk__in=UserRole.objects.filter(role=Role.CITIZEN).values("user_id")
+    )
+    stale &= ~service
     disabled: list[str] = []
     last_pk = 0
     while True:

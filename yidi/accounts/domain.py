@@ -46,6 +46,8 @@ ADMIN_SITE_SCOPES: dict[Role, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset({
         "regions", "core", "accounts", "routing", "cases.channel", "django_tasks_database",
         "mediation.mediator", "mediation.mediationroom",  # the mediator pool and named rooms: reference data
+        "integrations", "notify",  # the outbox (status, re-send) and the notification templates
+        "evaluation.returnvisitrule",
     }),
     Role.SECURITY_ADMIN: frozenset({"privacy.retentionrule"}),
 }

@@ -545,13 +545,15 @@ def do_monitor_performance(code: str, *, actor) -> Case:
 
 
 @transaction.atomic
-def do_record_return_visit(code: str, *, actor, summary: str) -> Case:
+def do_record_return_visit(code: str, *, actor, summary: str, data: dict | None = None) -> Case:
+    """回访: the lifecycle step after the result (or a side action once visited, evaluated or closed). `data` adds
+    the visit's record to the timeline event (`yidi.evaluation` completes its scheduled visit with it)."""
     if not summary.strip():
         raise InvalidInput("summary", "请填写回访情况")
     case, before, after = _begin(code, CaseAction.RECORD_RETURN_VISIT, actor=actor)
     return finish_transition(
         case, CaseAction.RECORD_RETURN_VISIT, actor=actor, from_status=before, to_status=after, fields=[],
-        reason=summary.strip(),
+        reason=summary.strip(), data=data,
     )
 
 
@@ -588,16 +590,24 @@ def do_resolve_on_spot(code: str, *, actor, outcome: Outcome, summary: str) -> C
 
 
 @transaction.atomic
-def do_evaluate_case(code: str, *, actor, evaluation: Evaluation, note: str = "") -> Case:
-    """Record the person's evaluation, taken by staff on their behalf (by phone or at the window)."""
+def do_evaluate_case(code: str, *, actor, evaluation: Evaluation, note: str = "", method: str = "phone") -> Case:
+    """Record the person's evaluation, taken by staff on their behalf (`method`: by phone or at the window).
+
+    One evaluation per round (a reopening starts a new round): a second one is refused. `yidi.evaluation` keeps
+    it and, for 不满意, reopens the matter by rule in the same transaction."""
     evaluation = Evaluation(evaluation)
+    if method not in ("phone", "window"):
+        raise InvalidInput("method", "请选择评价方式（电话或窗口代为评价）")
     if evaluation == Evaluation.DISSATISFIED and not note.strip():
         raise InvalidInput("note", "“不满意”须记录群众的具体意见")
     case, before, after = _begin(code, CaseAction.EVALUATE, actor=actor)
+    last_reopen = case.events.filter(action=CaseAction.REOPEN).order_by("-seq").values_list("seq", flat=True).first()
+    if case.events.filter(action=CaseAction.EVALUATE, seq__gt=last_reopen or 0).exists():
+        raise RuleViolation("本轮已登记群众评价，不能重复评价；群众不满意的，由督查员研判后重办")
     case.evaluation = evaluation
     return finish_transition(
         case, CaseAction.EVALUATE, actor=actor, from_status=before, to_status=after, fields=["evaluation"],
-        reason=note.strip(), data={"evaluation": evaluation.value, "on_behalf": True},
+        reason=note.strip(), data={"evaluation": evaluation.value, "on_behalf": True, "method": method},
     )
 
 

@@ -461,8 +461,8 @@ class Seeder:
             note = "认为赔偿金额偏低" if evaluation == Evaluation.DISSATISFIED else ""
             act(lambda: actions.do_evaluate_case(code, actor=self.registrar, evaluation=evaluation, note=note),
                 hours=(2, 72))
-            if target == CaseStatus.EVALUATED:
-                return
+            if target == CaseStatus.EVALUATED or evaluation == Evaluation.DISSATISFIED:
+                return  # 不满意 reopens the matter by rule (`yidi.evaluation`): it is back in hand
         act(lambda: actions.do_close_case(code, actor=self.dispatcher, note="经核实，办结"), hours=(2, 72))
         if target == CaseStatus.ARCHIVED:
             act(lambda: actions.do_archive_case(code, actor=self.dispatcher), hours=(24 * 5, 24 * 30))

@@ -318,6 +318,8 @@ ACTION_ROLES: dict[CaseAction, frozenset[Role]] = {
     CaseAction.PAUSE_DEADLINE: frozenset({Role.HANDLER, Role.MEDIATOR}),
     CaseAction.RESUME_DEADLINE: frozenset({Role.HANDLER, Role.MEDIATOR}),
 }
+# Who may open the staff registration pages: the citizen role registers only through the portal's own path.
+STAFF_REGISTER_ROLES = ACTION_ROLES[CaseAction.REGISTER] - {Role.CITIZEN}
 UNIT_BOUND_ACTIONS = frozenset(
     {
         CaseAction.SIGN,

@@ -280,6 +280,7 @@ class ReturnVisitForm(CaseActionForm):
 
 class EvaluateForm(CaseActionForm):
     evaluation = forms.ChoiceField(label="群众评价", choices=_choices(EVALUATION_LABELS))
+    method = forms.ChoiceField(label="评价方式", choices=[("phone", "电话代为评价"), ("window", "窗口代为评价")])
     note = forms.CharField(label="群众意见", required=False, max_length=2000, widget=REASON_WIDGET)
 
 

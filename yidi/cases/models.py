@@ -353,7 +353,9 @@ _DATA_LABELS = {
     "mediator_names": ("调解员", None),
     "source_name": ("产生方式", None),
     "party_name": ("当事人", None),
-    "method": ("方式", None),
+    # raw codes from the evaluation (`yidi.evaluation`); other apps write the method in words
+    "method": ("方式", {"online": "群众网上评价", "phone": "电话代为评价", "window": "窗口代为评价",
+                      "return_visit": "回访时评价"}),
     "obligation": ("义务", None),
     "signed": ("已签署", None),
     "result": ("结果", None),
@@ -362,6 +364,9 @@ _DATA_LABELS = {
     "number": ("文号", None),
     "score": ("评分", None),
     "document": ("文书", None),
+    "when": ("时间", None),
+    "session_mode": ("调解方式", {"on_site": "到场调解", "online": "线上调解"}),
+    "recipient": ("发送至", None),
 }
 
 
@@ -374,7 +379,7 @@ def describe_event_data(data: dict) -> str:
         if isinstance(value, list):
             value = "、".join(value)
         elif names is not None:
-            value = {k.value: v for k, v in names.items()}.get(value, value)
+            value = {getattr(k, "value", k): v for k, v in names.items()}.get(value, value)
         parts.append(f"{label}：{value}")
     return "；".join(parts)
 

@@ -200,3 +200,25 @@ def attach_route_suggestions(cases) -> None:
         case.route = latest.get(case.pk)
         if case.route is not None:
             case.route.lead_unit_name = names.get(case.route.lead_unit_code, "")
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    """最多跑一地, measured: how many times the person came in person, and to how many different places."""
+
+    count: int
+    places: int
+    visits: list  # Visit rows, oldest first, with `unit` and `recorded_by` loaded
+
+
+def visit_place_key(visit) -> tuple[str, str]:
+    """Two visits are at the same place when recorded by the same unit; without a unit, by the place named."""
+    if visit.unit_id:
+        return ("unit", str(visit.unit_id))
+    return ("place", " ".join(visit.place.split()))
+
+
+def visit_summary(case: Case) -> VisitSummary:
+    """The matter's in-person visits (one query): count, distinct places and the list."""
+    visits = list(case.visits.select_related("unit", "recorded_by").order_by("visited_at", "id"))
+    return VisitSummary(count=len(visits), places=len({visit_place_key(v) for v in visits}), visits=visits)

@@ -18,12 +18,12 @@ from yidi.cases.domain import (
     ACTION_LABELS,
     ADDITION_ROLES,
     REASON_REQUIRED,
+    STAFF_REGISTER_ROLES,
     CaseAction,
     IllegalTransition,
     InvalidInput,
     RuleViolation,
     allowed_actions,
-    can_perform,
 )
 from yidi.cases.models import Attachment
 from yidi.core import worktime
@@ -80,7 +80,9 @@ ACTION_SPECS: dict[CaseAction, ActionSpec] = {
     ),
     CaseAction.EVALUATE: ActionSpec(
         forms.EvaluateForm,
-        lambda c, u, d: actions.do_evaluate_case(c, actor=u, evaluation=d["evaluation"], note=d["note"]),
+        lambda c, u, d: actions.do_evaluate_case(
+            c, actor=u, evaluation=d["evaluation"], note=d["note"], method=d["method"]
+        ),
     ),
     CaseAction.CLOSE: ActionSpec(
         forms.NoteForm, lambda c, u, d: actions.do_close_case(c, actor=u, note=d["note"]), "primary"
@@ -193,7 +195,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/workbench.html", {
         "sections": sections,
         "calendar_warning": calendar_warning,
-        "can_register": can_perform(user.role_set, CaseAction.REGISTER),
+        "can_register": bool(user.role_set & STAFF_REGISTER_ROLES),
         "can_read": access.can_read_cases(user),
     })
 
@@ -249,7 +251,7 @@ def _apply_error(form: django_forms.Form, parties, error: InvalidInput) -> None:
 @require_http_methods(["GET", "POST"])
 def register_case(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not can_perform(user.role_set, CaseAction.REGISTER) or not user.unit_id:
+    if not user.role_set & STAFF_REGISTER_ROLES or not user.unit_id:
         raise access.CaseNotFound("无权登记事项")
     prefix = _region_prefix(user)
     if request.method == "POST":
@@ -297,6 +299,7 @@ def _detail_context(request, case, *, failed_action=None, failed_form=None) -> d
     return {
         "case": case, "detail": detail, "parties": parties, "action_panels": action_panels,
         "route": queries.latest_route_suggestion(case),
+        "visit_summary": queries.visit_summary(case),
         "can_add": access.can_read_cases(user) and bool(user.role_set & ADDITION_ROLES),
         "contact_form": forms.ContactForm(prefix="contact"),
         "visit_form": forms.VisitForm(prefix="visit"),
@@ -412,7 +415,7 @@ def download_attachment(request: HttpRequest, code: str, attachment_id: int) -> 
 def triage_panel(request: HttpRequest) -> HttpResponse:
     """The registration form's live suggestion (htmx): types, grade with signals, facts, likely duplicates."""
     user = request.user
-    if not can_perform(user.role_set, CaseAction.REGISTER) or not user.unit_id:
+    if not user.role_set & STAFF_REGISTER_ROLES or not user.unit_id:
         raise access.CaseNotFound("无权登记事项")
     text = request.POST.get("description", "")[:20000]
     if not text.strip():

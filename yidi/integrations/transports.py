@@ -1,9 +1,14 @@
 """How an outbound message leaves the system: one transport per kind (sms, email, site, webhook …), chosen by
 the `YIDI_OUTBOX_TRANSPORTS` setting, so a deployment plugs in its SMS gateway without code changes.
 
-A transport's `send(destination, text, *, key)` raises `DeliveryError` when the message did not go out;
-`key` is the message's idempotency key, which real gateways accept as the client message id so that a retry
-after a lost answer is not sent twice.
+A transport's `send(destination, text, *, key, subject="")` raises `DeliveryError` when the message did not go
+out and may be tried again, `PermanentDeliveryError` when trying again cannot help (a refused address); any other
+exception counts as a `DeliveryError`. `key` is the message's idempotency key, which real gateways accept as the
+client message id so that a retry after a lost answer is not sent twice. `subject` is passed only when the
+message has one (e-mail). Every network call has a time-out.
+
+`YIDI_OUTBOX_TRANSPORTS` maps a kind to a dotted path, e.g. `{"sms": "mycounty.sms.GatewayTransport"}`; kinds
+not named there use `DEFAULT_TRANSPORTS`.
 """
 
 import logging
@@ -14,12 +19,17 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from yidi.core.masking import mask_in_text
+from yidi.integrations.domain import mask_destination
 
 logger = logging.getLogger("yidi.outbound")
 
 
 class DeliveryError(Exception):
-    """The message was not delivered (message for the attempt log)."""
+    """The message was not delivered this time (message for the attempt log); it is tried again later."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The message cannot be delivered (e.g. the gateway refuses the number): it fails at once, no retry."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +53,47 @@ class LogTransport:
     def __init__(self, kind: str):
         self.kind = kind
 
-    def send(self, destination: str, text: str, *, key: str) -> None:
+    def send(self, destination: str, text: str, *, key: str, subject: str = "") -> None:
         with self._lock:
             LogTransport.sent.append(SentMessage(self.kind, destination, text, key))
             del LogTransport.sent[:-1000]
-        line = f"[{self.kind}] → {mask_in_text(destination)}：{mask_in_text(text)}"
+        line = f"[{self.kind}] → {mask_destination(self.kind, destination)}：{mask_in_text(text)}"
         logger.info(line)
         print(line, flush=True)
 
 
-DEFAULT_TRANSPORTS = {"sms": "yidi.integrations.transports.LogTransport"}
+class EmailTransport:
+    """E-mail through Django's mail (the `MAILERS["default"]` SMTP server, with its time-out)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def send(self, destination: str, text: str, *, key: str, subject: str = "") -> None:
+        from django.core.mail import EmailMessage
+
+        message = EmailMessage(subject=subject or getattr(settings, "CENTRE_NAME", "通知"), body=text,
+                               to=[destination], headers={"Message-ID": f"<{key}@yidi>"})
+        try:
+            message.send(fail_silently=False)
+        except (OSError, ValueError) as error:  # smtplib errors are OSErrors
+            raise DeliveryError(str(error)) from None
+
+
+class SiteTransport:
+    """In-site messages: the message row itself is what the site shows, so there is nothing to send."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def send(self, destination: str, text: str, *, key: str, subject: str = "") -> None:
+        return None
+
+
+DEFAULT_TRANSPORTS = {
+    "sms": "yidi.integrations.transports.LogTransport",
+    "email": "yidi.integrations.transports.EmailTransport",
+    "site": "yidi.integrations.transports.SiteTransport",
+}
 
 
 def get_transport(kind: str):

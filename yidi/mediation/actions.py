@@ -64,6 +64,8 @@ from yidi.mediation.models import (
     Agreement,
     AgreementForm,
     AgreementSignature,
+    Appointment,
+    AppointmentStatus,
     ConflictOfInterest,
     Designation,
     DesignationSource,
@@ -508,6 +510,56 @@ def do_record_session(code: str, *, actor, session: SessionInput) -> MediationSe
         "number": f"第{number}次", "place": place, "session_kind": session.kind, "session_mode": session.mode,
         "result": result})
     return created
+
+
+@transaction.atomic
+def do_schedule_session(
+    code: str, *, actor, starts_at: datetime | None, place: str, mode: str, online_room: str = "", note: str = "",
+) -> Appointment:
+    """Book a session (预约调解): the applicants are told the time, place and mode by text message.
+
+    - by the designated mediators or the lead unit, on an open mediation with a mediator designated;
+    - the time is in the future (at most six months ahead);
+    - on site needs a place; online needs the room (a link or a meeting number), the place is optional.
+    """
+    case, mediation = _begin(code, A.SCHEDULE_SESSION, actor=actor)
+    if mode not in SessionMode.values:
+        raise InvalidInput("mode", "请选择调解方式（现场或线上）")
+    problem = domain.appointment_time_problem(starts_at, now=clock.now())
+    if problem:
+        raise InvalidInput("starts_at", problem)
+    place, online_room = (place or "").strip(), (online_room or "").strip()
+    if mode == SessionMode.ON_SITE and not place:
+        raise InvalidInput("place", "现场调解请填写调解地点")
+    if mode == SessionMode.ONLINE and not online_room:
+        raise InvalidInput("online_room", "线上调解请填写在线调解室链接或会议号")
+    appointment = Appointment.objects.create(
+        mediation=mediation, starts_at=starts_at, place=place, mode=mode, online_room=online_room,
+        note=(note or "").strip(), created_at=clock.now(), created_by=actor,
+    )
+    side_event(case, A.SCHEDULE_SESSION, actor=actor, reason=appointment.note, audit_fields=["appointments"], data={
+        "appointment": appointment.pk, "starts_at": starts_at.isoformat(),
+        "when": f"{timezone.localtime(starts_at):%Y-%m-%d %H:%M}", "place": place, "session_mode": mode,
+        "online_room": online_room})
+    return appointment
+
+
+@transaction.atomic
+def do_cancel_session(code: str, *, actor, appointment_id: int, reason: str) -> Appointment:
+    """Cancel a booked session, with the reason (the applicants are told by text message)."""
+    case, _ = _begin(code, A.CANCEL_SESSION, actor=actor)
+    appointment = Appointment.objects.select_for_update().filter(
+        mediation__case=case, pk=appointment_id, status=AppointmentStatus.SCHEDULED).first()
+    if appointment is None:
+        raise InvalidInput("appointment", "请选择本事项尚未取消的调解预约")
+    reason = _required("reason", reason, "请填写取消原因")
+    appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, clock.now()
+    appointment.cancelled_by, appointment.cancel_reason = actor, reason
+    appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    side_event(case, A.CANCEL_SESSION, actor=actor, reason=reason, audit_fields=["appointments"], data={
+        "appointment": appointment.pk, "starts_at": appointment.starts_at.isoformat(), "place": appointment.place,
+        "session_mode": appointment.mode})
+    return appointment
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ or a refusal concludes the matter; an application for judicial confirmation move
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
@@ -316,6 +316,8 @@ class MediationAction(StrEnum):
     RECORD_CONSENT = "record_consent"
     RECORD_REFUSAL = "record_refusal"
     RECORD_SESSION = "record_session"
+    SCHEDULE_SESSION = "schedule_session"
+    CANCEL_SESSION = "cancel_session"
     ADD_EVIDENCE = "add_attachment"
     DRAFT_AGREEMENT = "draft_agreement"
     RECORD_SIGNATURES = "record_signatures"
@@ -347,6 +349,8 @@ MEDIATION_ACTION_LABELS = {
     MediationAction.RECORD_CONSENT: "当事人同意调解",
     MediationAction.RECORD_REFUSAL: "当事人拒绝调解",
     MediationAction.RECORD_SESSION: "登记调解笔录",
+    MediationAction.SCHEDULE_SESSION: "预约调解",
+    MediationAction.CANCEL_SESSION: "取消调解预约",
     MediationAction.ADD_EVIDENCE: "上传证据材料",
     MediationAction.DRAFT_AGREEMENT: "拟定调解协议",
     MediationAction.RECORD_SIGNATURES: "登记协议签署",
@@ -395,6 +399,8 @@ SIDE_ACTIONS: dict[MediationAction, frozenset[MediationStatus]] = {
     A.UPDATE_PARTY: _ANY,
     A.DELIVER_RIGHTS_NOTICE: _OPEN,
     A.RECORD_SESSION: frozenset({S.MEDIATING, S.SIGNING}),
+    A.SCHEDULE_SESSION: _OPEN,
+    A.CANCEL_SESSION: _ANY,  # an appointment outlives a mediation that ended before it
     A.ADD_EVIDENCE: _ANY,
     A.RECORD_SIGNATURES: frozenset({S.SIGNING}),
     A.REQUEST_JUDICIAL_CONFIRMATION: frozenset({S.AGREED}),
@@ -408,7 +414,7 @@ SIDE_ACTIONS: dict[MediationAction, frozenset[MediationStatus]] = {
 }
 # The mediation actions that need at least one designated mediator.
 NEEDS_MEDIATOR = frozenset(
-    {A.NOTIFY_OTHER_PARTY, A.RECORD_CONSENT, A.RECORD_SESSION, A.DRAFT_AGREEMENT, A.MAKE_AGREEMENT_EFFECTIVE,
+    {A.NOTIFY_OTHER_PARTY, A.RECORD_CONSENT, A.RECORD_SESSION, A.SCHEDULE_SESSION, A.DRAFT_AGREEMENT, A.MAKE_AGREEMENT_EFFECTIVE,
      A.RECORD_ORAL_AGREEMENT, A.RECORD_FAILURE}
 )
 # The matter's statuses in which each action may run (the matter must be in hand, or past its agreement).
@@ -421,6 +427,7 @@ MATTER_STATUSES: dict[MediationAction, frozenset[CaseStatus]] = {
     **{action: frozenset({CaseStatus.IN_PROGRESS}) for action in MediationAction},
     A.UPDATE_PARTY: _NOT_FINISHED,
     A.ADD_EVIDENCE: _NOT_FINISHED,
+    A.CANCEL_SESSION: _NOT_FINISHED,
     A.REQUEST_JUDICIAL_CONFIRMATION: frozenset({CaseStatus.CONCLUDED}),
     A.RECORD_COURT_ACCEPTANCE: frozenset({CaseStatus.JUDICIAL_CONFIRMATION}),
     A.RECORD_RULING: frozenset({CaseStatus.JUDICIAL_CONFIRMATION}),
@@ -459,6 +466,23 @@ def allowed_actions(status: MediationStatus | None) -> list[MediationAction]:
         action for action in MediationAction
         if (status, action) in TRANSITIONS or (status is not None and status in SIDE_ACTIONS.get(action, ()))
     ]
+
+
+# --- appointments (预约调解) ---------------------------------------------------------------------------------
+
+APPOINTMENT_HORIZON = timedelta(days=180)
+UPCOMING_GRACE = timedelta(hours=2)  # an appointment stays "upcoming" this long after its start
+
+
+def appointment_time_problem(starts_at: datetime | None, *, now: datetime) -> str | None:
+    """Why a session cannot be booked at `starts_at` (Chinese), or None: not in the past, within six months."""
+    if starts_at is None:
+        return "请填写调解时间"
+    if starts_at <= now:
+        return "预约时间不能早于现在"
+    if starts_at > now + APPOINTMENT_HORIZON:
+        return "预约时间不能晚于六个月之后"
+    return None
 
 
 # --- who may act ---------------------------------------------------------------------------------------------

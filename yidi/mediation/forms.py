@@ -239,6 +239,27 @@ class SessionForm(MediationForm):
         )
 
 
+class ScheduleSessionForm(MediationForm):
+    mode = forms.ChoiceField(label="方式", choices=SessionMode.choices, widget=forms.RadioSelect,
+                             initial=SessionMode.ON_SITE)
+    starts_at = forms.DateTimeField(label="调解时间", widget=DateTimeLocalInput, input_formats=DATETIME_FORMATS)
+    place = forms.CharField(label="地点", required=False, max_length=120, help_text="现场调解必填，如：枫源村调解室")
+    online_room = forms.CharField(label="在线调解室", required=False, max_length=200,
+                                  help_text="线上调解必填：在线调解室链接或会议号")
+    note = forms.CharField(label="备注", required=False, max_length=300)
+
+
+class CancelSessionForm(MediationForm):
+    appointment = forms.TypedChoiceField(label="调解预约", coerce=int)
+    reason = forms.CharField(label="取消原因", max_length=300, widget=SHORT_TEXT)
+
+    def setup(self, case, mediation) -> None:
+        self.fields["appointment"].choices = [
+            (a.pk, f"{timezone.localtime(a.starts_at):%Y-%m-%d %H:%M} · {a.get_mode_display()} · {a.place or a.online_room}")
+            for a in queries.upcoming_appointments(case)
+        ]
+
+
 class EvidenceForm(MediationForm):
     file = forms.FileField(label="证据材料")
     kind = forms.ChoiceField(label="材料类型", choices=AttachmentKind.choices, initial=AttachmentKind.EVIDENCE, required=False)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from yidi.accounts.domain import Role
 from yidi.mediation.documents.domain import ACCEPTANCE_SOURCE_LABELS, DOCUMENT_KIND_LABELS
@@ -279,6 +280,43 @@ class MediationSession(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["mediation", "number"], name="session_number_unique")]
+
+
+class AppointmentStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "已预约"
+    HELD = "held", "已举行"
+    CANCELLED = "cancelled", "已取消"
+
+
+class Appointment(models.Model):
+    """A booked mediation session (预约调解): when, where, on site or online; the applicants are told by text
+    message (`yidi.notify`, from the `schedule_session` event). Cancelled with a reason, never deleted."""
+
+    mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="appointments")
+    starts_at = models.DateTimeField("调解时间")
+    place = models.CharField("地点", max_length=120, blank=True)
+    mode = models.CharField("方式", max_length=10, choices=SessionMode.choices)
+    online_room = models.CharField("在线调解室", max_length=200, blank=True, help_text="在线调解室链接或会议号")
+    note = models.CharField("备注", max_length=300, blank=True)
+    status = models.CharField("状态", max_length=10, choices=AppointmentStatus.choices,
+                              default=AppointmentStatus.SCHEDULED)
+    created_at = models.DateTimeField("预约时间")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField("取消原因", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "调解预约"
+        verbose_name_plural = "调解预约"
+        ordering = ["starts_at", "id"]
+        # a mediation's upcoming appointments (`queries.upcoming_appointments`)
+        indexes = [models.Index(fields=["mediation", "status", "starts_at"], name="appointment_upcoming")]
+
+    def __str__(self) -> str:
+        return f"{self.mediation.number} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
 
 class AgreementForm(models.TextChoices):

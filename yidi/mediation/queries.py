@@ -8,6 +8,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 
 from yidi.accounts.domain import UnitKind
 from yidi.cases.models import Case, CaseParty, PartyRole
+from yidi.core import clock
 from yidi.core.deadlines import Stage
 from yidi.mediation import clocks, domain
 from yidi.mediation.domain import (
@@ -22,6 +23,8 @@ from yidi.mediation.domain import (
     Signer,
 )
 from yidi.mediation.models import (
+    Appointment,
+    AppointmentStatus,
     ConflictOfInterest,
     Designation,
     Mediation,
@@ -313,3 +316,14 @@ def conclusion_blocker(case) -> str:
     if handoff is not None:
         return f"事项已移送{handoff.receiver}，尚未收到处理结果：请在“对接移送”中登记接收机关的处理结果"
     return ""
+
+
+def upcoming_appointments(case: Case) -> list[Appointment]:
+    """The matter's booked sessions not yet cancelled, from two hours ago on (a session under way still shows),
+    soonest first."""
+    return list(
+        Appointment.objects.filter(
+            mediation__case=case, status=AppointmentStatus.SCHEDULED,
+            starts_at__gte=clock.now() - domain.UPCOMING_GRACE,
+        ).select_related("created_by").order_by("starts_at", "id")
+    )

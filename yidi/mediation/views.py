@@ -87,6 +87,13 @@ ACTION_SPECS: dict[MediationAction, ActionSpec] = {
             party_ids=tuple(d["parties"]), attendees=d["attendees"], recorder=d["recorder"],
             statements=f.statement_pairs, result=d["result"]),
     ), "primary", "sessions"),
+    A.SCHEDULE_SESSION: ActionSpec(forms.ScheduleSessionForm, lambda c, u, d, f: actions.do_schedule_session(
+        c, actor=u, starts_at=d["starts_at"], place=d["place"], mode=d["mode"], online_room=d["online_room"],
+        note=d["note"],
+    ), "primary", "appointments"),
+    A.CANCEL_SESSION: ActionSpec(forms.CancelSessionForm, lambda c, u, d, f: actions.do_cancel_session(
+        c, actor=u, appointment_id=d["appointment"], reason=d["reason"],
+    ), "danger", "appointments"),
     A.ADD_EVIDENCE: ActionSpec(forms.EvidenceForm, lambda c, u, d, f: actions.do_add_evidence(
         c, actor=u, upload=d["file"], description=d["description"], kind=d["kind"] or "evidence",
     ), "secondary", "evidence"),
@@ -139,6 +146,7 @@ PANEL_GROUPS = {
     "mediators": (A.DESIGNATE, A.RECUSE, A.DECLARE_CONFLICT, A.RECORD_RATING),
     "parties": (A.DELIVER_RIGHTS_NOTICE, A.UPDATE_PARTY),
     "sessions": (A.RECORD_SESSION,),
+    "appointments": (A.SCHEDULE_SESSION, A.CANCEL_SESSION),
     "evidence": (A.ADD_EVIDENCE,),
     "agreement": (A.DRAFT_AGREEMENT, A.RECORD_SIGNATURES, A.MAKE_AGREEMENT_EFFECTIVE, A.RECORD_ORAL_AGREEMENT),
     "confirmation": (A.REQUEST_JUDICIAL_CONFIRMATION, A.RECORD_COURT_ACCEPTANCE, A.RECORD_RULING),
@@ -159,6 +167,7 @@ def _preconditions_met(action: MediationAction, case, mediation, form) -> bool:
     choice_fields = {
         A.RECUSE: "mediator", A.DECLARE_CONFLICT: "mediator", A.DESIGNATE: "mediators", A.RECORD_SIGNATURES: "signers",
         A.RECORD_PERFORMANCE: "obligation", A.URGE_PERFORMANCE: "obligation", A.RECORD_RATING: "mediator",
+        A.CANCEL_SESSION: "appointment",
     }
     if action in choice_fields and not form.fields[choice_fields[action]].choices:
         return False
@@ -262,6 +271,7 @@ def _page_context(request, case, *, failed_action=None, failed_form=None, docume
         "proposals": queries.list_proposals(case, mediation) if can_designate else [],
         "parties": _parties(case, mediation),
         "sessions": list(mediation.sessions.all()) if mediation else [],
+        "appointments": queries.upcoming_appointments(case) if mediation else [],
         "agreement": agreement, "signers": signers,
         "unsigned": [row["signer"].label for row in signers if not row["signed"]],
         "confirmation": getattr(agreement, "judicial_confirmation", None) if agreement else None,

@@ -133,3 +133,16 @@ def test_purging_keeps_an_expired_lock_for_a_day_so_its_unlock_can_be_audited():
 
     assert purge_login_counters(now=START + timedelta(hours=2)) == 0
     assert purge_login_counters(now=START + timedelta(days=1, minutes=30)) == 1
+
+
+def test_the_portal_service_account_is_never_disabled_but_a_citizen_with_a_password_is():
+    from yidi.accounts.domain import Role
+    from yidi.cases.builders import make_user
+
+    service = make_user("portal-svc", Role.CITIZEN, password=None)  # no usable password: cannot log in
+    citizen = make_user("citizen-a", Role.CITIZEN)
+    User.objects.filter(pk__in=[service.pk, citizen.pk]).update(date_joined=START, last_login=None)
+    with time_machine.travel(START + timedelta(days=91), tick=False):
+        assert do_disable_inactive_accounts() == ["citizen-a"]
+
+    assert active_usernames("portal-svc", "citizen-a") == ["portal-svc"]

@@ -187,7 +187,7 @@ def test_concluding_records_the_outcome(registrar, dispatcher, handler, fq_platf
     case = actions.do_conclude_case(case.code, actor=handler, outcome="written_agreement", summary="赔偿3000元")
     assert (case.status, case.outcome) == (CaseStatus.CONCLUDED, "written_agreement")
     assert case.concluded_at is not None
-    assert counter.added() == (1, 1)
+    assert counter.added() == (2, 2)  # the step, and the return visit `yidi.evaluation` schedules for an agreement
 
 
 def test_an_outcome_that_does_not_fit_the_mode_is_refused(registrar, dispatcher, handler, fq_platform):

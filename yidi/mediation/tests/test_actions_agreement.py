@@ -89,7 +89,7 @@ def test_the_effective_agreement_concludes_the_matter_and_starts_an_exact_30_day
         counter = Counter()
         agreement = actions.do_make_agreement_effective(case.code, actor=mediator)
 
-    assert counter.added() == (1, 1)
+    assert counter.added() == (2, 2)  # and the return visit scheduled by `yidi.evaluation`
     assert agreement.effective_at == at(2026, 3, 10, 15, 0)
     case = Case.objects.get(pk=case.pk)
     assert (case.status, case.outcome) == ("concluded", "written_agreement")
@@ -97,7 +97,7 @@ def test_the_effective_agreement_concludes_the_matter_and_starts_an_exact_30_day
     assert (window.policy_code, window.limit_days, window.day_unit) == ("people_mediation", 30, "calendar_days")
     assert window.due_at == at(2026, 4, 9, 23, 59, 59)  # 10 March + 30 calendar days, the start day not counted
     assert case.due_at == CaseDeadline.objects.get(case=case, stage="verify").due_at  # the unit's own clock
-    event = CaseEvent.objects.filter(case=case).latest("seq")
+    event = CaseEvent.objects.filter(case=case, action="make_agreement_effective").latest("seq")
     assert (event.action, event.from_status, event.to_status) == ("make_agreement_effective", "in_progress",
                                                                   "concluded")
 

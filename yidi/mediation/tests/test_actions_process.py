@@ -171,7 +171,7 @@ def test_an_oral_agreement_takes_effect_at_once_without_a_judicial_confirmation_
     advance_mediation(in_mediation, MediationStatus.MEDIATING, actor=mediator, mediator=wu)
     counter = Counter()
     agreement = actions.do_record_oral_agreement(in_mediation.code, actor=mediator, content=AGREEMENT)
-    assert counter.added() == (1, 1)
+    assert counter.added() == (2, 2)  # and the return visit scheduled by `yidi.evaluation`
     assert (agreement.form, agreement.effective_at is not None) == ("oral", True)
     case = Case.objects.get(pk=in_mediation.pk)
     assert (case.status, case.outcome) == ("concluded", "oral_agreement")

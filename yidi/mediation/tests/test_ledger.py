@@ -45,11 +45,11 @@ def test_a_written_agreement_splits_the_cases_amount_between_the_designated_medi
                                      signer_keys=[s.key for s in required_signers(mediation)])
         counter = Counter()
         actions.do_make_agreement_effective(case.code, actor=mediator)
-    assert counter.added() == (1, 1)
+    assert counter.added() == (2, 2)  # and the return visit scheduled by `yidi.evaluation`
     entries = {e.mediator_id: e for e in SubsidyEntry.objects.filter(case=case)}
     assert {k: e.amount for k, e in entries.items()} == {wu.pk: Decimal("400.00"), yang.pk: Decimal("400.00")}
     assert {e.earned_on for e in entries.values()} == {date(2026, 5, 6)}
-    assert CaseEvent.objects.filter(case=case).latest("seq").data["subsidy"] == "800.00"
+    assert CaseEvent.objects.filter(case=case, action="make_agreement_effective").latest("seq").data["subsidy"] == "800.00"
 
 
 def test_an_oral_agreement_earns_the_simple_amount_and_a_failure_earns_nothing(registrar, dispatcher, mediator, wu):

@@ -15,6 +15,7 @@ from yidi.cases import actions
 from yidi.cases.builders import make_case
 from yidi.cases.models import CaseEvent
 from yidi.cases.queries import CaseFilters
+from yidi.evaluation.tests.helpers import swap_visit
 from yidi.privacy.actions import do_request_export
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,17 @@ OBJECT_URLS = {
     "mediation_archive": ("post", lambda o: {"code": o["case"].code}),
     "mediation_archive_download": ("get", lambda o: {"code": o["case"].code, "fmt": "pdf"}),
     "mediation_handoff_package": ("get", lambda o: {"code": o["case"].code, "handoff_id": 1}),
+    # the citizen portal: without the session's grant (a verified phone or the private link) a matter is 404
+    "portal_case": ("get", lambda o: {"code": o["case"].code}),
+    "portal_evaluate": ("post", lambda o: {"code": o["case"].code}),
+    "portal_add_material": ("post", lambda o: {"code": o["case"].code}),
+    "portal_token": ("get", lambda o: {"token": "x" * 43}),
+    "grid_case": ("get", lambda o: {"code": o["case"].code}),
+    "grid_follow_up": ("post", lambda o: {"code": o["case"].code}),
+    "grid_on_spot": ("post", lambda o: {"code": o["case"].code}),
+    "grid_record_visit": ("post", lambda o: {"code": o["case"].code}),
+    "return_visit_record": ("post", lambda o: {"visit_id": swap_visit(o["case"]).pk}),
+    "return_visit_acknowledge_risk": ("post", lambda o: {"visit_id": swap_visit(o["case"]).pk}),
 }
 
 
