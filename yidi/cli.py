@@ -45,6 +45,13 @@ def demo(host: str, port: int, threads: int) -> int:
     os.environ.setdefault("YIDI_ALLOW_INSECURE_KEY", "1")
     os.environ.setdefault("YIDI_SECURE_COOKIES", "0")
     os.environ.setdefault("YIDI_CENTRE_NAME", "诸暨市社会矛盾纠纷调处化解中心")
+    # The citizen portal (/p/) registers for the demo centre and links back to this server. There is no SMS
+    # gateway: the verification code is shown on the page, and messages go out at once in the web process
+    # (the demo runs no worker for queued tasks).
+    os.environ.setdefault("YIDI_PORTAL_UNIT", "centre")
+    os.environ.setdefault("YIDI_PUBLIC_BASE_URL", f"http://{host}:{port}")  # a phone on the LAN: set it to this machine's address
+    os.environ.setdefault("YIDI_DEMO_SHOW_CODES", "1")
+    os.environ.setdefault("YIDI_TASK_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
     _setup_django()
     print("准备数据库……", flush=True)
     _call("migrate", "--noinput", "--verbosity", "0")

@@ -10,6 +10,7 @@ from yidi.accounts.domain import Role
 from yidi.cases.domain import OPEN_STATUSES
 from yidi.cases.models import ACTIVE_ASSIGNMENT, Assignment, AssignmentRole, Case, CaseEvent
 from yidi.core.masking import mask
+from yidi.evaluation.queries import list_due_return_visits as due_return_visits
 from yidi.grid.domain import is_grid_user
 from yidi.regions.models import Region
 
@@ -75,23 +76,13 @@ def list_assigned_to_unit(user, *, limit: int = HOME_LIMIT) -> list[Case]:
 class ReturnVisitDuty:
     code: str
     due_on: date | None
-    url: str
+    visit_id: int
 
 
-def list_due_return_visits(user, *, limit: int = HOME_LIMIT) -> list[ReturnVisitDuty] | None:
-    """The return visits (回访) due for the user's unit, from `yidi.evaluation`; None while that app does not
-    offer them (the page then says so instead of showing an empty list)."""
-    try:
-        from yidi.evaluation.queries import list_due_return_visits as due_visits
-    except ImportError:
-        return None
-    duties = []
-    for item in due_visits(user, limit=limit):
-        def value(name, item=item):
-            return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
-        code = value("case_code") or value("code") or getattr(value("case"), "code", "")
-        duties.append(ReturnVisitDuty(code=code or "", due_on=value("due_on"), url=value("url") or ""))
-    return duties
+def list_due_return_visits(user, *, limit: int = HOME_LIMIT) -> list[ReturnVisitDuty]:
+    """The return visits (回访) due for the user's unit (`yidi.evaluation`), each opening its record form."""
+    return [ReturnVisitDuty(code=visit.case.code, due_on=visit.due_on, visit_id=visit.pk)
+            for visit in due_return_visits(user, limit=limit)]
 
 
 def list_recent_events(case: Case, *, limit: int = 5) -> list[CaseEvent]:

@@ -32,6 +32,8 @@ from yidi.cases.models import Case, CaseParty
 from yidi.cases.uploads import check_upload
 from yidi.core import clock
 from yidi.core.personal import lookup_hash
+from yidi.evaluation.actions import do_evaluate_by_citizen
+from yidi.integrations.actions import enqueue
 from yidi.portal import domain
 from yidi.portal.domain import VerificationDenied
 from yidi.portal.models import (
@@ -344,18 +346,7 @@ def _submit(draft: CaseDraft, *, extras: SubmissionExtras, tracking_url, actor) 
 
 
 def _queue_sms(phone: str, text: str, *, key: str, case_code: str) -> None:
-    """Through the outbox (it commits with the matter, is retried, and is sent once); without the integrations
-    app's outbox, sent directly after the commit."""
-    try:
-        from yidi.integrations.actions import enqueue
-    except ImportError:
-        def send() -> None:
-            from yidi.integrations.transports import send_sms_now
-
-            send_sms_now(phone, text, key=key)
-
-        transaction.on_commit(send)
-        return
+    """Through the outbox: it commits with the matter, is retried, and is sent once."""
     enqueue(kind="sms", destination=phone, idempotency_key=key, text=text, subject_type="case",
             subject_id=case_code)
 
@@ -407,8 +398,6 @@ def do_add_material(code: str, uploads: list) -> list:
 def do_evaluate(code: str, *, evaluation: str, note: str) -> Case:
     """The person's evaluation (满意/基本满意/不满意), through the evaluation app's action, which checks the
     window and the round and reopens the matter after 不满意."""
-    from yidi.evaluation.actions import do_evaluate_by_citizen
-
     if evaluation == "dissatisfied" and not note.strip():
         raise InvalidInput("note", "选择“不满意”时，请写明不满意的原因")
     return do_evaluate_by_citizen(code, actor=portal_actor(), evaluation=evaluation, note=note.strip())

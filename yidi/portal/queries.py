@@ -16,6 +16,10 @@ from django.utils import timezone
 from yidi.cases.domain import EVALUATION_LABELS, OPEN_STATUSES, OUTCOME_LABELS, CaseStatus
 from yidi.cases.models import Case, CaseEvent
 from yidi.core.masking import PersonalKind, mask, mask_in_text
+from yidi.evaluation import queries as evaluation
+from yidi.mediation.models import GeneratedDocument
+from yidi.mediation.queries import upcoming_appointments
+from yidi.notify.queries import messages_for_case
 from yidi.portal import domain
 from yidi.portal.models import MediationMode, PortalSubmission
 from yidi.regions.domain import code_range
@@ -83,23 +87,12 @@ def _public_steps(events: list[CaseEvent]) -> list[PublicStep]:
     return steps
 
 
-def _optional(module: str, name: str):
-    """A read function of an app that may not be installed in this version (the portal degrades to nothing)."""
-    try:
-        imported = __import__(module, fromlist=[name])
-    except ImportError:
-        return None
-    return getattr(imported, name, None)
-
-
 def list_appointments(case: Case) -> list:
-    upcoming = _optional("yidi.mediation.queries", "upcoming_appointments")
-    return list(upcoming(case)) if upcoming else []
+    return list(upcoming_appointments(case))
 
 
 def list_messages(case: Case) -> list:
-    messages = _optional("yidi.notify.queries", "messages_for_case")
-    return list(messages(case)) if messages else []
+    return list(messages_for_case(case))
 
 
 # Documents made for the person. They print every party's particulars (names, ID numbers, addresses, the other
@@ -109,8 +102,6 @@ CITIZEN_DOCUMENT_KINDS = ("rights_notice", "agreement", "oral_agreement_register
 
 
 def list_documents(case: Case) -> list[dict]:
-    from yidi.mediation.models import GeneratedDocument
-
     latest: dict[str, dict] = {}
     rows = GeneratedDocument.objects.filter(mediation__case=case, kind__in=CITIZEN_DOCUMENT_KINDS).order_by(
         "key", "-version"
@@ -121,12 +112,11 @@ def list_documents(case: Case) -> list[dict]:
 
 
 def evaluation_state(case: Case) -> dict:
-    state = _optional("yidi.evaluation.queries", "evaluation_state")
-    return dict(state(case)) if state else {}
+    return dict(evaluation.evaluation_state(case))
 
 
 def is_evaluation_open(state: dict) -> bool:
-    return bool(state.get("is_open", state.get("open", False)))
+    return bool(state.get("is_open"))
 
 
 def get_public_view(case: Case) -> PublicView:

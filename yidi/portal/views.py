@@ -308,9 +308,6 @@ def evaluate(request: HttpRequest, code: str) -> HttpResponse:
         except (RuleViolation, IllegalTransition, ActionDenied) as error:
             form.add_error(None, str(error))
             status = 409
-        except ImportError:
-            form.add_error(None, "网上评价暂未开通，请等待工作人员回访")
-            status = 409
         else:
             messages.success(request, "感谢您的评价")
             return redirect("portal_case", code=case.code)

@@ -44,6 +44,8 @@ def test_home_lists_exactly_the_units_open_reports_the_matters_it_leads_and_its_
     assert [c.code for c in context["assigned"]] == [led.code]
     # `yidi.evaluation` schedules a return visit at the on-the-spot agreement and at closing, due within 7 days
     assert [duty.code for duty in context["return_visits"]] == [resolved.code, closed.code]
+    for duty in context["return_visits"]:  # each opens its record form
+        assert f'href="{reverse("return_visit_record", args=[duty.visit_id])}"' in page
     for text in ("上报事项", "输入或扫码查事项", "回访任务", open_report.code, resolved.code, led.code):
         assert text in page
     assert elsewhere.code not in page

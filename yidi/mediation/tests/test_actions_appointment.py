@@ -58,7 +58,9 @@ def test_the_lead_unit_books_a_session_and_the_applicant_is_told(mediating, medi
     event = CaseEvent.objects.filter(case=mediating).latest("seq")
     assert (event.action, event.reason) == ("schedule_session", "请双方携带相关照片")
     assert event.data == {"appointment": appointment.pk, "starts_at": "2026-03-12T14:30:00+08:00",
-                          "place": "枫源村人民调解委员会调解室", "session_mode": "on_site", "online_room": ""}
+                          "when": "2026-03-12 14:30", "place": "枫源村人民调解委员会调解室",
+                          "session_mode": "on_site", "online_room": ""}
+    assert event.detail == "地点：枫源村人民调解委员会调解室；时间：2026-03-12 14:30；调解方式：到场调解"
     assert texts(mediating, "session_scheduled") == [(
         "13805751234",
         f"您好，您的事项（编码{mediating.code}）已预约现场调解，时间：3月12日（星期四）14:30，"

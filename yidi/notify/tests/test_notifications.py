@@ -134,7 +134,7 @@ def test_a_delivered_message_is_a_row_on_the_timeline(registered, dispatcher, dj
     event = CaseEvent.objects.filter(case=case).latest("seq")
     assert (event.action, event.seq, case.version, event.actor_id, event.actor_name) == (
         "notify_sent", 3, 3, None, "系统（通知）")
-    assert event.data == {"channel": "sms", "template": "accepted", "recipient": "138****1234"}
+    assert event.data == {"channel": "sms", "template": "accepted", "recipient": "138****1234", "method": "短信"}
     assert (event.from_status, event.to_status) == ("accepted", "accepted")
     audit = AuditEvent.objects.filter(action="case.notify_sent", object_id=case.code)
     assert audit.count() == 1
@@ -150,7 +150,8 @@ def test_a_finally_failed_message_is_a_row_on_the_timeline(registered, dispatche
     assert not CaseEvent.objects.filter(case=registered, action__startswith="notify_").exists()  # retried later
     jobs.deliver_due(now=T0 + timedelta(minutes=1))
     events = list(CaseEvent.objects.filter(case=registered, action__startswith="notify_").values_list("action", "data"))
-    assert events == [("notify_failed", {"channel": "sms", "template": "accepted", "recipient": "138****1234"})]
+    assert events == [("notify_failed", {"channel": "sms", "template": "accepted", "recipient": "138****1234",
+                                         "method": "短信"})]
 
 
 def test_the_portal_and_staff_read_the_messages_newest_first(registered, dispatcher):
@@ -184,3 +185,16 @@ def test_every_moment_has_a_seeded_text_message_and_site_message(db):
     rows = set(NotificationTemplate.objects.values_list("key", "channel"))
     assert rows == {(key.value, channel) for key in TemplateKey for channel in ("sms", "site")}
     assert all(check_template_text(t) is None for t in NotificationTemplate.objects.values_list("text", flat=True))
+
+
+def test_history_loaded_with_texts_muted_keeps_the_site_message_and_texts_nobody(registered, dispatcher):
+    from yidi.notify.actions import texts_muted
+
+    with clock.at(T0), texts_muted():
+        case_actions.do_accept_case(registered.code, actor=dispatcher)
+    assert sms(registered) == []
+    assert site(registered) == [("accepted", "您反映的事项已受理，我们将尽快安排办理。")]
+    other = make_case(registered.registered_by)
+    with clock.at(T0):  # texting is back after the block
+        case_actions.do_accept_case(other.code, actor=dispatcher)
+    assert [template for template, _, _ in sms(other)] == ["accepted"]
