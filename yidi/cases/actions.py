@@ -1086,10 +1086,12 @@ def do_apply_deadline_effects(cases: list[Case], *, now) -> DeadlineEffects:
             for rule in rules:
                 result.effects += 1
                 reason = rule.reason()
-                if rule.effect == Effect.ESCALATE:
+                if rule.effect == Effect.ESCALATE and (case.status, CaseAction.ESCALATE) in domain.TRANSITIONS:
                     to_escalate.append((case.code, reason))
                     continue
                 action, data = _effect_event(rule.effect, deadline, policies)
+                if rule.effect == Effect.ESCALATE:  # returned to the command desk already: it decides, and is told
+                    reason = f"{reason}（事项已回退至指挥中心待重新交办，不再上报提级）"
                 if action == CaseAction.URGE:
                     urgings.append((case.pk, data["level"], deadline.stage, case.lead_unit_id, reason, now, None))
                 case.version += 1
@@ -1117,6 +1119,9 @@ def _effect_event(effect: Effect, deadline: CaseDeadline, policies: dict) -> tup
     """The timeline entry of one sweep effect: (action, data)."""
     if effect == Effect.WARN:
         return "deadline_warning", {"stage": deadline.stage, "due_at": deadline.due_at.isoformat()}
+    if effect == Effect.ESCALATE:  # only for a matter that cannot go up from where it is (see the caller)
+        return "deadline_warning", {"stage": deadline.stage, "due_at": deadline.due_at.isoformat(),
+                                    "escalation_skipped": True}
     if effect in (Effect.URGE_NORMAL, Effect.URGE_YELLOW, Effect.URGE_RED):
         level = effect.value.removeprefix("urge_")
         return CaseAction.URGE, {"level": level, "level_name": UrgingLevel(level).label, "stage": deadline.stage}
@@ -1125,3 +1130,38 @@ def _effect_event(effect: Effect, deadline: CaseDeadline, policies: dict) -> tup
         route = policy.diversion if policy is not None and policy.diversion else "其他法定途径"
         return "offer_diversion", {"route": route, "stage": deadline.stage}
     raise ValueError(f"unknown effect {effect}")
+
+
+# --- the native API (optimistic concurrency, audited reads of personal data) -------------------------------------
+
+
+class StaleVersion(Exception):
+    """The matter changed since the client read it (its `If-Match` names an older version)."""
+
+    def __init__(self, current: int):
+        self.current = current
+        super().__init__("事项已被他人修改，请重新读取后再操作")
+
+
+@transaction.atomic
+def do_at_version(code: str, *, actor, expected_version: int, perform: Callable[[], Case]) -> Case:
+    """Run `perform` (one `do_*` action on this matter) only if the matter is still at `expected_version`.
+
+    The matter's row is locked first and stays locked through `perform` (same transaction), so no other write
+    can slip in between the check and the action. Out of scope: `CaseNotFound`, before the version is compared.
+    """
+    case = access.get_case_for_user(actor, code, for_update=True)
+    if case.version != expected_version:
+        raise StaleVersion(case.version)
+    return perform()
+
+
+@transaction.atomic
+def do_record_personal_data_read(case: Case, parties: list[CaseParty], *, actor, purpose: str) -> None:
+    """Audit that `actor` received the parties' personal data in full (PI-05): who, which matter, whose data,
+    which fields, why."""
+    record(
+        actor=actor, action="case.personal_data_read", object_type="case", object_id=case.code,
+        fields=["name", "id_number", "phone", "address"], reason=purpose,
+        data={"parties": [party.pk for party in parties], "persons": [party.person_id for party in parties]},
+    )

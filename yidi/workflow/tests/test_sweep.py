@@ -234,3 +234,22 @@ def test_two_workers_sweeping_at_once_never_process_a_matter_twice(django_db_set
                 restore_heads(heads)
                 User.objects.filter(username__startswith="sweep-").delete()
             connection.close()
+
+
+def test_an_overdue_matter_already_returned_to_the_command_desk_is_warned_not_escalated(
+    registrar, dispatcher, handler
+):
+    case = register_and_assign(registrar, dispatcher, at(2026, 3, 2, 9, 0))
+    with clock.at(at(2026, 3, 2, 10, 0)):
+        actions.do_sign_case(case.code, actor=handler)
+        actions.do_return_case(case.code, actor=handler, reason="不属于本平台职责")
+
+    result = sweep_deadlines(now=at(2026, 4, 7, 9, 0))  # the handling clock ran out on 1 Apr
+
+    assert result.failures == 0
+    case.refresh_from_db()
+    assert case.status == CaseStatus.RETURNED
+    assert not CaseEvent.objects.filter(case=case, action="escalate").exists()
+    skipped = CaseEvent.objects.get(case=case, action="deadline_warning", data__escalation_skipped=True)
+    assert skipped.reason.endswith("（事项已回退至指挥中心待重新交办，不再上报提级）")
+    assert sweep_deadlines(now=at(2026, 4, 7, 9, 5)).effects == 0  # applied once
