@@ -118,6 +118,8 @@ def on_case_event(case: Case, event: CaseEvent) -> None:
         _after_reopen(case, event)
     elif action in (CaseAction.CLOSE, CaseAction.ARCHIVE):
         _settle_reviews(case, ReviewState.CLOSED_OFF, at=event.at)
+        if action == CaseAction.ARCHIVE:
+            _cancel_on_archive(case, event)
     elif action == CaseAction.RECORD_RETURN_VISIT and not event.data.get("return_visit_id"):
         _complete_from_timeline(case, event)
     if action == CaseAction.CLOSE:
@@ -203,6 +205,16 @@ def _after_reopen(case: Case, event: CaseEvent) -> None:
     ReturnVisit.objects.filter(case=case, status=VisitStatus.SCHEDULED).update(
         status=VisitStatus.CANCELLED, cancelled_at=event.at, cancel_reason="事项重办，本轮回访取消"
     )
+
+
+def _cancel_on_archive(case: Case, event: CaseEvent) -> None:
+    """An archived matter takes no more steps: a visit still open is cancelled, visibly on the timeline."""
+    cancelled = ReturnVisit.objects.filter(case=case, status=VisitStatus.SCHEDULED).update(
+        status=VisitStatus.CANCELLED, cancelled_at=event.at, cancel_reason="事项已归档，未完成的回访取消"
+    )
+    if cancelled:
+        _system_event(case, "cancel_return_visit", reason=f"事项已归档，取消未完成的回访 {cancelled} 次",
+                      data={"cancelled": cancelled})
 
 
 # scheduling -------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The demo seeder: deterministic, idempotent, and every matter driven through the real actions."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -37,6 +38,19 @@ def test_the_demo_county_is_seeded_through_the_actions_and_a_second_run_changes_
         "preparing", "awaiting_response", "mediating", "signing", "agreed", "failed", "refused"}
     ruled = JudicialConfirmation.objects.get(ruling="confirmed")
     assert ruled.number == "（2026）浙0681民特调确字第0417号" and ruled.agreement.effective_at is not None
+    # history texts nobody; the return visits due before the demo's last days were recorded, two found risk
+    from datetime import date, timedelta
+
+    from yidi.evaluation.models import ReturnVisit
+    from yidi.integrations.models import OutboxMessage
+
+    assert not OutboxMessage.objects.exists()
+    visits = ReturnVisit.objects.all()
+    assert visits.exists()
+    overdue = visits.filter(status="scheduled", due_on__lt=date(2026, 11, 28) - timedelta(days=5))
+    assert list(overdue.values_list("follow_up_of__risk_remaining", flat=True)) == [True, True]  # risk follow-ups
+    assert visits.filter(status="done", risk_remaining=True).count() == 2
+    assert re.search(r"回访：已登记到期回访 \d+ 次，其中发现风险 2 次", out)
     events, cases = CaseEvent.objects.count(), Case.objects.count()
     call_command("seed_demo", "--commit", "--matters", "40", "--until", "2026-11-28")
     assert "演示数据已存在" in capsys.readouterr().out

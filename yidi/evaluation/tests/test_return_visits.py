@@ -147,3 +147,16 @@ def test_the_worklist_counts_are_exact(registrar, dispatcher, handler, client):
     assert response.status_code == 200
     assert [t["count"] for t in response.context["tabs"]] == [0, 1, 1, 1]
     assert len(response.context["page_obj"].object_list) == 1
+
+
+def test_archiving_cancels_an_open_visit_visibly(closed, dispatcher):
+    from yidi.cases.actions import do_archive_case
+
+    with clock.at(at(2026, 5, 6, 9, 0)):
+        do_archive_case(closed.code, actor=dispatcher)
+
+    visit = ReturnVisit.objects.get(case=closed)
+    assert (visit.status, visit.cancel_reason) == ("cancelled", "事项已归档，未完成的回访取消")
+    assert [action for _, action, _ in timeline(closed)[-2:]] == ["archive", "cancel_return_visit"]
+    assert CaseEvent.objects.get(case=closed, action="cancel_return_visit").reason == "事项已归档，取消未完成的回访 1 次"
+    assert_consecutive(closed)

@@ -84,6 +84,11 @@ class Command(BaseCommand):
                         f"调解：专家库 {built['mediators']} 名调解员、品牌调解室 {built['rooms']} 个、"
                         f"各调解环节的演示事项 {built['matters']} 件（账号 mediator）"
                     )
+                if apps.is_installed("yidi.evaluation"):
+                    from yidi.evaluation import demo as evaluation_demo
+
+                    visits = evaluation_demo.build(until=until)
+                    self.stdout.write(f"回访：已登记到期回访 {visits['recorded']} 次，其中发现风险 {visits['risky']} 次")
                 if not options["commit"]:
                     raise DryRun
         except DryRun:
