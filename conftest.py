@@ -8,12 +8,12 @@ outsider (暨阳街道 platform: another township), supervisor, mediator (枫源
 import pytest
 from hypothesis import HealthCheck, settings
 
+from yidi.accounts.domain import Role, UnitKind
+from yidi.cases.builders import make_unit, make_user
+
 # Shared CI machines are noisy: a slow draw under load is not a failure of the property, and no deadline either.
 settings.register_profile("yidi", suppress_health_check=[HealthCheck.too_slow], deadline=None)
 settings.load_profile("yidi")
-
-from yidi.accounts.domain import Role, UnitKind
-from yidi.cases.builders import make_unit, make_user
 
 COUNTY = "330681"
 FENGQIAO = "330681109"

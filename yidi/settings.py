@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_tasks_db",
+    "ninja",  # the API docs page renders its own static Swagger UI files (no CDN)
     "yidi.core",
     "yidi.regions",
     "yidi.audit",

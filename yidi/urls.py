@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from yidi.api import api
+
 admin.site.site_header = "一地 · 系统管理"
 admin.site.site_title = "一地"
 admin.site.index_title = "基础数据与账号管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),  # the native API: bearer tokens, JSON errors (yidi/api.py)
     path("accounts/", include("yidi.accounts.urls")),
     path("supervision/", include("yidi.workflow.urls")),
     path("audit/", include("yidi.audit.urls")),

@@ -1,5 +1,13 @@
 """Writes to units, accounts, roles and the responsibility list; each one audited in its transaction."""
 
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,7 +21,17 @@ from yidi.accounts.domain import (
     UnitKind,
     check_role_set,
 )
-from yidi.accounts.models import PlatformType, Responsibility, ResponsibilityRevision, Unit, User, UserRole
+from yidi.accounts.models import (
+    ApiClient,
+    ApiScope,
+    IdempotencyRecord,
+    PlatformType,
+    Responsibility,
+    ResponsibilityRevision,
+    Unit,
+    User,
+    UserRole,
+)
 from yidi.audit.actions import record
 from yidi.core import clock
 from yidi.core.models import TaxonomyLabel
@@ -158,3 +176,122 @@ def _revise(item: Responsibility, operation: str, *, actor) -> None:
     )
     record(actor=actor, action=f"responsibility.{operation}", object_type="responsibility", object_id=item.pk,
            data=snapshot)
+
+
+# --- integration clients of the native API ------------------------------------------------------------------
+
+API_CLIENT_ROLES = (Role.REGISTRAR, Role.HANDLER)
+API_CLIENT_USERNAME_PREFIX = "api-client-"
+TOKEN_PREFIX_LENGTH = 8
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # `last_used_at` is written at most once a minute per client
+_CLIENT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def do_create_api_client(*, name: str, unit_code: str, scopes: list[str], actor=None) -> tuple[ApiClient, str]:
+    """Create an integration client and its service account; return the client and its token (shown only now).
+
+    - the name is a slug (lower-case letters, digits, `-`), unique;
+    - scopes come from `ApiScope`, at least one;
+    - the service account (`api-client-<name>`) holds the clerk and handler roles in the client's unit and has no
+      usable password, so it acts through the same access chokepoint and actions as the unit's staff and never
+      logs in; the scopes then narrow what the client may call.
+    """
+    if not _CLIENT_NAME.match(name):
+        raise AccountError("客户端名称只能使用小写字母、数字和“-”，3～60个字符")
+    unknown = sorted(set(scopes) - set(ApiScope.values))
+    if unknown or not scopes:
+        raise AccountError(f"未知的权限范围：{'、'.join(unknown)}" if unknown else "至少需要一个权限范围")
+    if ApiClient.objects.filter(name=name).exists():
+        raise AccountError(f"客户端“{name}”已存在")
+    user = do_create_user(
+        username=API_CLIENT_USERNAME_PREFIX + name, password=None, roles=list(API_CLIENT_ROLES), unit_code=unit_code,
+        display_name=f"接口客户端 {name}", actor=actor,
+    )
+    token = secrets.token_urlsafe(32)
+    client = ApiClient.objects.create(
+        name=name, unit=user.unit, user=user, scopes=sorted(set(scopes)), token_prefix=token[:TOKEN_PREFIX_LENGTH],
+        token_hash=token_hash(token), created_at=clock.now(), created_by=actor,
+    )
+    record(actor=actor, action="api_client.create", object_type="api_client", object_id=name,
+           fields=["unit", "scopes"], data={"unit": unit_code, "scopes": client.scopes,
+                                             "token_prefix": client.token_prefix})
+    return client, token
+
+
+@transaction.atomic
+def do_revoke_api_client(name: str, *, actor=None) -> ApiClient:
+    """Revoke a client: its token is refused from the next request on. Revoking twice changes nothing more."""
+    client = ApiClient.objects.select_for_update().filter(name=name).first()
+    if client is None:
+        raise AccountError(f"未知的客户端“{name}”")
+    if client.revoked_at is not None:
+        raise AccountError(f"客户端“{name}”已于 {client.revoked_at:%Y-%m-%d %H:%M} 吊销")
+    client.revoked_at = clock.now()
+    client.save(update_fields=["revoked_at"])
+    record(actor=actor, action="api_client.revoke", object_type="api_client", object_id=name,
+           fields=["revoked_at"], data={"token_prefix": client.token_prefix})
+    return client
+
+
+def authenticate_api_client(token: str) -> ApiClient | None:
+    """The active client whose token this is, or None (unknown, revoked, or its unit or account disabled).
+
+    The row is found by the token's first characters, then the SHA-256 is compared in constant time.
+    `last_used_at` is refreshed at most once a minute (a conditional update, no lock).
+    """
+    if len(token) < TOKEN_PREFIX_LENGTH or len(token) > 200:
+        return None
+    digest = token_hash(token)
+    candidates = ApiClient.objects.select_related("user__unit", "unit").filter(
+        token_prefix=token[:TOKEN_PREFIX_LENGTH], revoked_at__isnull=True
+    )
+    client = next((c for c in candidates if hmac.compare_digest(c.token_hash, digest)), None)
+    if client is None or not (client.unit.is_active and client.user.is_active):
+        return None
+    now = clock.now()
+    if client.last_used_at is None or client.last_used_at < now - LAST_USED_RESOLUTION:
+        ApiClient.objects.filter(pk=client.pk, last_used_at=client.last_used_at).update(last_used_at=now)
+        client.last_used_at = now
+    return client
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was already used by this client for a different request."""
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+@transaction.atomic
+def do_run_idempotent(
+    client: ApiClient, *, key: str, request_hash: str, produce: Callable[[], tuple[int, Any]]
+) -> tuple[int, Any, bool]:
+    """Run `produce` (a create returning status and JSON body) once per (client, key); return
+    (status, body, replayed).
+
+    - the key's row is inserted first, in the same transaction as the create: a concurrent request with the same
+      key waits on the unique index, then (once the first commits) finds the stored response and replays it;
+    - the same key with another request (`request_hash`) raises `IdempotencyKeyReused`;
+    - if `produce` raises, the transaction, the key's row with it, is rolled back: nothing is kept.
+    """
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            stored = IdempotencyRecord.objects.create(
+                client=client, key=key, request_hash=request_hash, status_code=0, response={}, created_at=now
+            )
+    except IntegrityError:
+        stored = IdempotencyRecord.objects.get(client=client, key=key)
+        if not hmac.compare_digest(stored.request_hash, request_hash):
+            raise IdempotencyKeyReused(key) from None
+        return stored.status_code, stored.response, True
+    status, body = produce()
+    stored.status_code, stored.response = status, body
+    stored.save(update_fields=["status_code", "response"])
+    return status, body, False

@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from yidi.accounts import actions
 from yidi.accounts.models import (
+    ApiClient,
     PlatformType,
     ResidencyPeriod,
     Responsibility,
@@ -122,3 +123,29 @@ class UserAdmin(BaseUserAdmin):
                     actions.do_grant_role(form.instance, role.role, actor=request.user)
                 except actions.AccountError as error:
                     messages.error(request, str(error))
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Integration clients: listed and revoked here; created by `create_api_client` (the token is shown once
+    there). The token's hash is never shown."""
+
+    list_display = ["name", "unit", "scopes", "token_prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["unit"]
+    search_fields = ["name", "unit__name", "token_prefix"]
+    list_select_related = ["unit"]
+    fields = ["name", "unit", "scopes", "token_prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="吊销所选客户端的令牌")
+    def revoke(self, request, queryset):
+        for client in queryset.filter(revoked_at__isnull=True):
+            actions.do_revoke_api_client(client.name, actor=request.user)
+            messages.success(request, f"已吊销接口客户端 {client.name}")

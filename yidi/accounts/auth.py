@@ -327,10 +327,16 @@ def check_password_login(*, username: str, password: str, source_ip: str | None)
     if locked:
         do_refuse_locked_login(username=username, source_ip=source_ip)
         return None
-    if user is None:
+    if user is None or is_service_account(user):
         do_record_login_failure(username=username, source_ip=source_ip)
         return None
     return user
+
+
+def is_service_account(user: User) -> bool:
+    """An account that acts for a system, never for a person at the log-in page: an API client's, or the citizen
+    portal's (the citizen role only). Even with a password set by mistake in the admin, it cannot log in."""
+    return is_citizen_only(user) or hasattr(user, "api_client")
 
 
 @transaction.atomic

@@ -344,3 +344,84 @@ def check_force_login_not_trusted(app_configs=None, **kwargs):
         return [checks.Error("AUTH_TRUST_FORCE_LOGIN is on: sessions not made by the log-in page skip two-factor.",
                              hint="Only the test settings may set it.", id="accounts.E001")]
     return []
+
+
+# --- integration clients of the native API (/api/v1/, docs/api.md) -------------------------------------------
+
+
+class ApiScope(models.TextChoices):
+    CASES_READ = "cases:read", "读取事项"
+    CASES_WRITE = "cases:write", "登记事项"
+    CASES_ACT = "cases:act", "办理事项（受理、签收、回退、办理、出结果）"
+    PERSONAL_READ = "personal:read", "读取当事人完整信息（须本单位在办）"
+    REFERENCE_READ = "reference:read", "读取基础数据"
+
+
+class ApiClient(models.Model):
+    """A system that calls the native API with a bearer token, on behalf of one unit, within its scopes.
+
+    - The token is shown once when the client is created; only its first 8 characters (`token_prefix`, to find
+      the row and to tell tokens apart in lists) and its SHA-256 (`token_hash`) are stored.
+    - Each client acts through its own service account (`user`: the unit's clerk and handler roles, no usable
+      password), so the access chokepoint and the actions treat it exactly like a person of that unit; the
+      scopes, checked at the API's edge, narrow what it may call.
+    - A revoked client (`revoked_at`) is refused from the next request on; its rows are kept for the audit trail.
+    """
+
+    name = models.SlugField("名称", max_length=60, unique=True)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="api_clients", verbose_name="所属单位")
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="api_client", verbose_name="服务账号", editable=False
+    )
+    scopes = models.JSONField("权限范围", default=list)
+    token_prefix = models.CharField("令牌前缀", max_length=8, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("创建时间")
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="创建人"
+    )
+    last_used_at = models.DateTimeField("最近使用时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "接口客户端"
+        verbose_name_plural = "接口客户端"
+        ordering = ["name"]
+        indexes = [
+            # serves the token look-up of every API request
+            models.Index(fields=["token_prefix"], name="api_client_token_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a create sent with an `Idempotency-Key`, kept so a retry gets the same answer.
+
+    Unique per (client, key): a concurrent duplicate waits on the unique index and then finds the stored response.
+    `request_hash` is the SHA-256 of the request's method, path and body: the same key with another request is
+    refused (422). Only successful creates are stored (a refused request wrote nothing, so a retry runs again).
+    """
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="idempotency_records")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "幂等记录"
+        verbose_name_plural = "幂等记录"
+        constraints = [
+            # serves the look-up of every create carrying a key, and makes a duplicate insert fail
+            models.UniqueConstraint(fields=["client", "key"], name="idempotency_client_key_unique"),
+        ]

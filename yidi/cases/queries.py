@@ -222,3 +222,21 @@ def visit_summary(case: Case) -> VisitSummary:
     """The matter's in-person visits (one query): count, distinct places and the list."""
     visits = list(case.visits.select_related("unit", "recorded_by").order_by("visited_at", "id"))
     return VisitSummary(count=len(visits), places=len({visit_place_key(v) for v in visits}), visits=visits)
+
+
+def is_unit_actively_assigned(unit_id: int, case: Case) -> bool:
+    """Is this unit assigned to the matter right now (lead or co-unit, pending or signed)?"""
+    return Assignment.objects.filter(ACTIVE_ASSIGNMENT, case_id=case.pk, unit_id=unit_id).exists()
+
+
+def list_api_cases(user, *, statuses: tuple[str, ...] = (), region_prefix: str = "", updated_since=None) -> QuerySet:
+    """The matters `user` reads, most recently changed first (the API's list; `updated_since` for sync)."""
+    cases = visible_cases(user).select_related("region", "channel", "primary_type", "lead_unit")
+    if statuses:
+        cases = cases.filter(status__in=statuses)
+    if region_prefix:
+        low, high = code_range(region_prefix)
+        cases = cases.filter(region_id__gte=low, region_id__lt=high)
+    if updated_since is not None:
+        cases = cases.filter(updated_at__gte=updated_since)
+    return cases.order_by("-updated_at", "-id")

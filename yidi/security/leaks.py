@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.core.exceptions import RequestDataTooBig
 from django.http.request import RawPostDataException
 
 from yidi.core.identifiers import is_valid_id_number
@@ -100,7 +101,8 @@ def _request_text(request) -> str:
     if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         parts += [value for values in request.POST.lists() for value in values[1]]
     else:
-        with contextlib.suppress(RawPostDataException):  # a body already read as a stream is not carried
+        # a body already read as a stream is not carried; an oversized one is refused by the view (413)
+        with contextlib.suppress(RawPostDataException, RequestDataTooBig):
             parts.append(request.body.decode("utf-8", "replace"))
     return "\n".join(parts)
 

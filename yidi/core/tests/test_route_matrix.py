@@ -8,7 +8,9 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
 # name → who may open it: "public" (no log-in), "authenticated" (any signed-in account; the view itself then
-# scopes the data), or the set of roles (the view answers 404 to anybody else).
+# scopes the data), "token" (the native API /api/v1/: an integration client's bearer token with the operation's
+# scope, never a session; without one 401 JSON; scope and object rules in yidi/cases/tests/test_api.py), or the
+# set of roles (the view answers 404 to anybody else).
 CASE_READERS = {"grid_worker", "registrar", "dispatcher", "handler", "mediator", "leader", "supervisor"}
 MATRIX: dict[str, str | set[str]] = {
     "login": "public",
@@ -81,24 +83,40 @@ MATRIX: dict[str, str | set[str]] = {
     "return_visit_acknowledge_risk": {"dispatcher"},
     "return_visit_risks": {"supervisor", "leader", "dispatcher"},
     "evaluation_dissatisfied": {"supervisor", "leader", "dispatcher"},
+    # the native API: its description and docs are public (no data); every operation needs a token
+    "openapi-json": "public",
+    "openapi-view": "public",
+    "api-root": "public",  # ninja's marker for /api/v1/ itself: always 404
+    "api_cases": "token",
+    "api_case": "token",
+    "api_case_action": "token",
+    "api_reference_channels": "token",
+    "api_reference_taxonomy": "token",
+    "api_reference_regions": "token",
 }
 SAMPLE_ARGS = {"code": "330681-2026-999999", "party_id": 1, "field": "phone", "action": "accept", "export_id": 1,
                "attachment_id": 1, "document_id": 1, "fmt": "pdf", "handoff_id": 1, "visit_id": 1,
                "token": "x" * 43}
 
 
-def _routes(patterns, prefix=""):
+NAMESPACES: dict[str, str] = {}  # URL name → its namespace (the API's "api-v1"), filled by `_routes`
+
+
+def _routes(patterns, prefix="", namespace=""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             if str(pattern.pattern).startswith("admin/"):  # the admin site checks staff and role scopes itself
                 continue
-            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), pattern.namespace or namespace)
         else:
+            NAMESPACES[pattern.name] = namespace
             yield pattern
 
 
 def _url(pattern) -> str:
-    return reverse(pattern.name, kwargs={key: SAMPLE_ARGS[key] for key in pattern.pattern.converters})
+    namespace = NAMESPACES.get(pattern.name)
+    name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+    return reverse(name, kwargs={key: SAMPLE_ARGS[key] for key in pattern.pattern.converters})
 
 
 def test_every_route_is_in_the_matrix():
@@ -113,7 +131,12 @@ def test_no_page_but_the_public_ones_answers_without_a_log_in(client, pattern):
     url = _url(pattern)
     for method in (client.get, client.post):
         response = method(url)
-        if MATRIX[pattern.name] == "public":
+        if MATRIX[pattern.name] == "token":
+            # the API never redirects to the log-in page: 401 JSON (405 for a method the route does not have)
+            assert response.status_code in (401, 405), f"{method.__name__.upper()} {url} answered {response.status_code}"
+            if response.status_code == 401:
+                assert response.json()["code"] == "unauthenticated"
+        elif MATRIX[pattern.name] == "public":
             # an empty POST to a public form is refused (400); an object without the session's grant is 404
             assert response.status_code in (200, 302, 400, 404, 405)
         else:
@@ -136,3 +159,14 @@ def test_routes_without_arguments_refuse_roles_outside_the_matrix(client, reques
             assert response.status_code in (200, 302, 405), f"{persona} {pattern.name}: {response.status_code}"
         else:
             assert response.status_code in (403, 404, 405), f"{persona} {pattern.name}: {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pattern", [p for p in _routes(get_resolver().url_patterns) if MATRIX[p.name] == "token"],
+                         ids=lambda p: p.name)
+def test_a_session_never_opens_a_token_route(client, dispatcher, pattern):
+    client.force_login(dispatcher)
+
+    response = client.get(_url(pattern))
+
+    assert response.status_code in (401, 405)

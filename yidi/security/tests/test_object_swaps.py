@@ -59,7 +59,9 @@ def _object_url_names(resolver=None) -> set[str]:
     names = set()
     for pattern in (resolver or get_resolver()).url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace != "admin":
+            # the native API authenticates by token, not session: its swaps (a client of another township gets
+            # the same 404 as for a missing matter, and nothing changes) are in yidi/cases/tests/test_api.py
+            if pattern.namespace not in ("admin", "api-v1"):
                 names |= _object_url_names(pattern)
         elif "<" in str(pattern.pattern):
             names.add(pattern.name)

@@ -1,0 +1,26 @@
+"""The native API, /api/v1/: mounts each app's ninja `Router`; nothing else lives here (STYLE §1).
+
+OpenAPI at /api/v1/openapi.json, browsable docs at /api/v1/docs (Swagger UI from ninja's own static files, no
+CDN; `ninja` is in INSTALLED_APPS for that). Errors: `yidi.core.api_errors`. Authentication: bearer tokens of
+integration clients (`yidi.accounts.api_auth`), so no CSRF (no cookie is ever read).
+"""
+
+from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+
+from yidi.cases.api import reference_router
+from yidi.cases.api import router as cases_router
+from yidi.core.api_errors import install_error_handlers
+
+api = NinjaAPI(
+    title="一地 · 矛调中心接口",
+    version="1.0.0",
+    description="集成客户端接口：Bearer 令牌认证，按单位和权限范围授权。错误均为 JSON：稳定的 code 与中文 message。",
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    docs=Swagger(settings={"validatorUrl": None}),  # no badge fetched from validator.swagger.io
+)
+install_error_handlers(api)
+api.add_router("/", cases_router)
+api.add_router("/reference", reference_router)
