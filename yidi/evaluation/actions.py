@@ -208,13 +208,11 @@ def _after_reopen(case: Case, event: CaseEvent) -> None:
 
 
 def _cancel_on_archive(case: Case, event: CaseEvent) -> None:
-    """An archived matter takes no more steps: a visit still open is cancelled, visibly on the timeline."""
-    cancelled = ReturnVisit.objects.filter(case=case, status=VisitStatus.SCHEDULED).update(
+    """An archived matter takes no more steps: a visit still open is cancelled with the reason (as a reopening
+    does; the archive's own timeline row is the one step recorded)."""
+    ReturnVisit.objects.filter(case=case, status=VisitStatus.SCHEDULED).update(
         status=VisitStatus.CANCELLED, cancelled_at=event.at, cancel_reason="事项已归档，未完成的回访取消"
     )
-    if cancelled:
-        _system_event(case, "cancel_return_visit", reason=f"事项已归档，取消未完成的回访 {cancelled} 次",
-                      data={"cancelled": cancelled})
 
 
 # scheduling -------------------------------------------------------------------------------------------------------
