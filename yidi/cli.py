@@ -1,4 +1,5 @@
-"""The `yidi` command: `yidi demo`, `yidi serve`, `yidi worker`, `yidi manage …`, `yidi triage …`."""
+"""The `yidi` command: `yidi demo`, `yidi serve`, `yidi worker`, `yidi manage …`, `yidi triage …`,
+`yidi import hotline …`."""
 
 import argparse
 import os
@@ -193,12 +194,72 @@ def _seq_options(args) -> list[str]:
     return options
 
 
+class _ProgressBar:
+    """A text progress bar on stderr, redrawn at every whole percent."""
+
+    WIDTH = 30
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 if not total else done * 100 // total
+        if percent == self.shown:
+            return
+        self.shown = percent
+        filled = self.WIDTH * percent // 100
+        self.stream.write(f"\r导入进度 [{'#' * filled}{'.' * (self.WIDTH - filled)}] {percent:3d}%  {done}/{total}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def import_(argv: list[str]) -> int:
+    """`yidi import hotline FILE [--mapping F] [--rejects F] [--as USERNAME]`: 0 when the file was processed
+    (even with rejected rows), 2 when the file (or the mapping, or the account) cannot be used."""
+    parser = argparse.ArgumentParser(prog="yidi import", description="批量导入")
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    hotline = kinds.add_parser("hotline", help="导入12345热线工单（.xlsx 或 .csv）")
+    hotline.add_argument("file", help="12345工单导出文件（.xlsx，或 UTF-8/GBK 编码的 .csv）")
+    hotline.add_argument("--mapping", help="列名映射文件（JSON）：{\"columns\": {\"列名\": \"字段\"}, \"request_types\": {…}}")
+    hotline.add_argument("--rejects", help="未导入行清单的保存位置（默认：与导入文件同目录的 <文件名>.rejects.csv）")
+    hotline.add_argument("--as", dest="username", help="导入人账号（登记员或调度员）；默认为县级矛调中心第一个在用的调度员")
+    args = parser.parse_args(argv)
+    _setup_django()
+    from pathlib import Path
+
+    from yidi.hotline import actions
+    from yidi.hotline.domain import FileError, MappingError, load_mapping
+
+    try:
+        mapping = load_mapping(Path(args.mapping).read_text(encoding="utf-8")) if args.mapping else None
+        actor = actions.find_importer(args.username) if args.username else actions.default_importer()
+        print(f"导入人：{actor}（{actor.get_username()}，{actor.unit.name}）", file=sys.stderr)
+        result = actions.do_import_hotline(args.file, actor=actor, mapping=mapping, progress=_ProgressBar(sys.stderr),
+                                           rejects_path=args.rejects)
+    except (FileError, MappingError, actions.ImportDenied) as error:
+        print(f"\n未导入：{error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"\n未导入：无法读取映射文件：{error.strerror}", file=sys.stderr)
+        return 2
+    run = result.run
+    print(f"导入完成：共 {run.total} 行，新登记 {run.imported} 件，已导入过跳过 {run.skipped} 行，未导入 {run.rejected} 行"
+          f"（导入记录 #{run.pk}，用时 {result.seconds:.1f} 秒）")
+    if result.rejects_path:
+        print(f"未导入的行及原因见：{result.rejects_path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "manage":
         return manage(argv[1:])
     if argv and argv[0] == "audit":
         return audit(argv[1:])
+    if argv and argv[0] == "import":
+        return import_(argv[1:])
     if argv and argv[0] == "triage":
         from yidi.triage.cli import main as triage_main
 
@@ -214,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("manage", help="Django 管理命令，如 yidi manage create_user …")
     commands.add_parser("triage", help="分类分级模型：train / evaluate / analyse / install")
     commands.add_parser("audit", help="审计日志：verify（校验）/ checkpoint（写检查点）")
+    commands.add_parser("import", help="批量导入：hotline（12345工单）")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.host, args.port, args.threads)

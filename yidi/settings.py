@@ -113,6 +113,8 @@ INSTALLED_APPS = [
     "yidi.notify",
     "yidi.evaluation",
     "yidi.portal",
+    "yidi.hotline",
+    "yidi.open311",
     "yidi.grid",
     "yidi.workflow",
     "yidi.privacy",

@@ -18,7 +18,9 @@ urlpatterns = [
     path("notify/", include("yidi.notify.urls")),
     path("evaluation/", include("yidi.evaluation.urls")),
     path("grid/", include("yidi.grid.urls")),
+    path("hotline/", include("yidi.hotline.urls")),
     path("p/", include("yidi.portal.urls")),  # the citizen portal: public, mobile-first
+    path("open311/v2/", include("yidi.open311.urls")),  # Open311 GeoReport v2: public reads, api_key creates
     path("", include("yidi.cases.urls")),
 ]
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 
@@ -284,14 +286,14 @@ def do_run_idempotent(
     try:
         with transaction.atomic():
             stored = IdempotencyRecord.objects.create(
-                client=client, key=key, request_hash=request_hash, status_code=0, response={}, created_at=now
+                client=client, key=key, request_hash=request_hash, status_code=0, response="", created_at=now
             )
     except IntegrityError:
         stored = IdempotencyRecord.objects.get(client=client, key=key)
         if not hmac.compare_digest(stored.request_hash, request_hash):
             raise IdempotencyKeyReused(key) from None
-        return stored.status_code, stored.response, True
+        return stored.status_code, json.loads(stored.response), True
     status, body = produce()
-    stored.status_code, stored.response = status, body
+    stored.status_code, stored.response = status, json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False)
     stored.save(update_fields=["status_code", "response"])
     return status, body, False

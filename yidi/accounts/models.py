@@ -415,7 +415,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
+    # the body as sent, as text: jsonb would reorder its keys, and a replay must be the same bytes
+    response = models.TextField()
     created_at = models.DateTimeField()
 
     class Meta:

@@ -12,12 +12,15 @@ def site(request):
     from yidi.cases.domain import STAFF_REGISTER_ROLES
     from yidi.evaluation.queries import can_open_worklist, can_supervise
     from yidi.grid.queries import can_use_grid
+    from yidi.hotline.actions import can_import
 
     items = [("工作台", reverse("workbench"))]
     if can_read_cases(user):
         items.append(("事项查询", reverse("case_list")))
     if user.role_set & STAFF_REGISTER_ROLES:
         items.append(("登记事项", reverse("case_register")))
+    if can_import(user):
+        items.append(("12345工单导入", reverse("hotline_import")))
     if can_use_grid(user):
         items.append(("网格员工作台", reverse("grid_home")))
     if can_open_worklist(user):

@@ -10,7 +10,9 @@ from django.urls import URLResolver, get_resolver, reverse
 # name → who may open it: "public" (no log-in), "authenticated" (any signed-in account; the view itself then
 # scopes the data), "token" (the native API /api/v1/: an integration client's bearer token with the operation's
 # scope, never a session; without one 401 JSON; scope and object rules in yidi/cases/tests/test_api.py), or the
-# set of roles (the view answers 404 to anybody else).
+# set of roles (the view answers 404 to anybody else), or "api_key" (Open311 /open311/v2/requests: a public read,
+# and a create authenticated by an integration client's token in the form's `api_key`, never a session; without
+# one 403 (400 for an empty form) in Open311's error format; rules in yidi/open311/tests/).
 CASE_READERS = {"grid_worker", "registrar", "dispatcher", "handler", "mediator", "leader", "supervisor"}
 MATRIX: dict[str, str | set[str]] = {
     "login": "public",
@@ -83,6 +85,11 @@ MATRIX: dict[str, str | set[str]] = {
     "return_visit_acknowledge_risk": {"dispatcher"},
     "return_visit_risks": {"supervisor", "leader", "dispatcher"},
     "evaluation_dissatisfied": {"supervisor", "leader", "dispatcher"},
+    # 12345 imports: registrars and dispatchers of region-wide units; a run is seen within the importer's region
+    "hotline_import": {"registrar", "dispatcher"},
+    "hotline_import_run": {"registrar", "dispatcher"},
+    "hotline_import_progress": {"registrar", "dispatcher"},
+    "hotline_import_rejects": {"registrar", "dispatcher"},
     # the native API: its description and docs are public (no data); every operation needs a token
     "openapi-json": "public",
     "openapi-view": "public",
@@ -93,10 +100,16 @@ MATRIX: dict[str, str | set[str]] = {
     "api_reference_channels": "token",
     "api_reference_taxonomy": "token",
     "api_reference_regions": "token",
+    # Open311 GeoReport v2: public reads without personal data (only matters of the open311 channel)
+    "open311_discovery": "public",
+    "open311_services": "public",
+    "open311_service": "public",
+    "open311_requests": "api_key",
+    "open311_request": "public",
 }
 SAMPLE_ARGS = {"code": "330681-2026-999999", "party_id": 1, "field": "phone", "action": "accept", "export_id": 1,
-               "attachment_id": 1, "document_id": 1, "fmt": "pdf", "handoff_id": 1, "visit_id": 1,
-               "token": "x" * 43}
+               "attachment_id": 1, "document_id": 1, "fmt": "pdf", "handoff_id": 1, "visit_id": 1, "run_id": 1,
+               "token": "x" * 43, "response_format": "json", "service_code": "neighbour"}
 
 
 NAMESPACES: dict[str, str] = {}  # URL name → its namespace (the API's "api-v1"), filled by `_routes`
@@ -136,6 +149,12 @@ def test_no_page_but_the_public_ones_answers_without_a_log_in(client, pattern):
             assert response.status_code in (401, 405), f"{method.__name__.upper()} {url} answered {response.status_code}"
             if response.status_code == 401:
                 assert response.json()["code"] == "unauthenticated"
+        elif MATRIX[pattern.name] == "api_key":
+            # the read is public; a create without an api_key is refused in Open311's format, never redirected
+            allowed = (200,) if method == client.get else (400, 403)
+            assert response.status_code in allowed, f"{method.__name__.upper()} {url} answered {response.status_code}"
+            if method == client.post:
+                assert response.json()[0]["code"] == response.status_code
         elif MATRIX[pattern.name] == "public":
             # an empty POST to a public form is refused (400); an object without the session's grant is 404
             assert response.status_code in (200, 302, 400, 404, 405)

@@ -196,6 +196,7 @@ def test_two_workers_sweeping_at_once_never_process_a_matter_twice(django_db_set
     from yidi.cases.builders import make_user
     from yidi.cases.models import CaseParty, Person
     from yidi.core.models import CodeSequence
+    from yidi.integrations.models import OutboxMessage
 
     with django_db_blocker.unblock():
         heads = snapshot_heads()
@@ -226,6 +227,8 @@ def test_two_workers_sweeping_at_once_never_process_a_matter_twice(django_db_set
         finally:
             with transaction.atomic():
                 people = list(CaseParty.objects.filter(case__in=cases).values_list("person_id", flat=True))
+                # the texts the steps queued (`yidi.notify`) name the matters by code, not by a foreign key
+                OutboxMessage.objects.filter(subject_type="case", subject_id__in=[c.code for c in cases]).delete()
                 Case.objects.filter(pk__in=[case.pk for case in cases]).delete()
                 Person.objects.filter(pk__in=people).delete()
                 CodeSequence.objects.exclude(pk__in=[pk for pk, _ in sequences]).delete()

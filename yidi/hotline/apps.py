@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HotlineConfig(AppConfig):
+    name = "yidi.hotline"
+    verbose_name = "12345热线导入"
