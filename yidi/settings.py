@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "yidi.cases",
     "yidi.mediation",
     "yidi.notify",
+    "yidi.webhooks",
     "yidi.evaluation",
     "yidi.portal",
     "yidi.hotline",

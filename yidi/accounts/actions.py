@@ -297,3 +297,13 @@ def do_run_idempotent(
     stored.status_code, stored.response = status, json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False)
     stored.save(update_fields=["status_code", "response"])
     return status, body, False
+
+
+IDEMPOTENCY_KEEP_DAYS = 7  # REL-03: a retry within at least 24 hours must find its first answer
+
+
+def purge_idempotency_records(*, now=None) -> int:
+    """Delete the stored first answers older than `IDEMPOTENCY_KEEP_DAYS` (daily, by `yidi worker`)."""
+    cutoff = (now or clock.now()) - timedelta(days=IDEMPOTENCY_KEEP_DAYS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -47,6 +47,7 @@ ADMIN_SITE_SCOPES: dict[Role, frozenset[str]] = {
         "regions", "core", "accounts", "routing", "cases.channel", "django_tasks_database",
         "mediation.mediator", "mediation.mediationroom",  # the mediator pool and named rooms: reference data
         "integrations", "notify",  # the outbox (status, re-send) and the notification templates
+        "webhooks",  # webhook subscriptions (URL, events, region scope; the secret is write-only)
         "evaluation.returnvisitrule",
     }),
     Role.SECURITY_ADMIN: frozenset({"privacy.retentionrule"}),

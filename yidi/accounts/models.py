@@ -426,3 +426,4 @@ class IdempotencyRecord(models.Model):
             # serves the look-up of every create carrying a key, and makes a duplicate insert fail
             models.UniqueConstraint(fields=["client", "key"], name="idempotency_client_key_unique"),
         ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]  # serves the daily purge

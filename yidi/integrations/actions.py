@@ -6,6 +6,8 @@ immediate delivery task is queued on commit (`tasks.deliver_message_task`), and 
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 
 from django.db import connection, transaction
@@ -16,6 +18,24 @@ from yidi.integrations.domain import MessageStatus
 from yidi.integrations.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
+
+
+_SENDING = ContextVar("outbound_sending", default=True)
+
+
+@contextmanager
+def muted():
+    """Send nothing outbound while loading history (the demo's seed, a migration of old records): the people and
+    systems concerned must not hear about steps taken long ago. `enqueue` returns None inside this block."""
+    token = _SENDING.set(False)
+    try:
+        yield
+    finally:
+        _SENDING.reset(token)
+
+
+def is_muted() -> bool:
+    return not _SENDING.get()
 
 
 class OutsideTransaction(RuntimeError):
@@ -34,13 +54,16 @@ def _deliver_soon(message_id: int) -> None:
 def enqueue(
     *, kind: str, destination: str, idempotency_key: str, text: str = "", payload: dict | None = None,
     subject: str = "", subject_type: str = "", subject_id: str = "", template: str = "",
-) -> OutboxMessage:
-    """Write one outbound message in the caller's transaction; it is delivered after the commit.
+) -> OutboxMessage | None:
+    """Write one outbound message in the caller's transaction; it is delivered after the commit (nothing while
+    `muted()`).
 
     - must run inside `transaction.atomic` (raises `OutsideTransaction` otherwise);
     - idempotent: a second call with the same `idempotency_key` returns the existing message and adds nothing;
     - `destination` (a phone, an e-mail address …) is stored encrypted.
     """
+    if not _SENDING.get():
+        return None
     if not connection.in_atomic_block:
         raise OutsideTransaction("enqueue must be called inside the transaction of the step that sends the message")
     if not idempotency_key:

@@ -93,6 +93,8 @@ DEFAULT_TRANSPORTS = {
     "sms": "yidi.integrations.transports.LogTransport",
     "email": "yidi.integrations.transports.EmailTransport",
     "site": "yidi.integrations.transports.SiteTransport",
+    "webhook": "yidi.webhooks.transports.WebhookTransport",  # signed HTTPS POST (docs/webhooks.md)
+    "hotline": "yidi.integrations.transports.LogTransport",  # 工单回传: a deployment plugs in its 12345 adapter
 }
 
 

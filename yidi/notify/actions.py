@@ -6,8 +6,6 @@
   has finally failed, one timeline row (`notify_sent` / `notify_failed`) and one audit row on the matter.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 
 from django.conf import settings
@@ -44,18 +42,10 @@ def _facts(case: Case, event: CaseEvent) -> MessageFacts:
     )
 
 
-_TEXTING = ContextVar("notify_texting", default=True)
-
-
-@contextmanager
 def texts_muted():
-    """Keep the in-site messages but send no text message: for loading historical matters (the demo's seed, an
-    import), whose people must not be texted about steps taken long ago."""
-    token = _TEXTING.set(False)
-    try:
-        yield
-    finally:
-        _TEXTING.reset(token)
+    """Keep the in-site messages but text nobody: for loading historical matters (the demo's seed, an import of
+    old records). The outbox itself is muted (`yidi.integrations.actions.muted`), so nothing else goes out either."""
+    return outbox.muted()
 
 
 def notify_on_event(case: Case, event: CaseEvent) -> None:
@@ -70,7 +60,7 @@ def notify_on_event(case: Case, event: CaseEvent) -> None:
         PartyContact(p.person_id, p.role, p.person.name, p.person.phone)
         for p in CaseParty.objects.filter(case=case, role=PartyRole.APPLICANT).select_related("person")
     ]
-    recipients = domain.sms_recipients(parties) if _TEXTING.get() else []
+    recipients = [] if outbox.is_muted() else domain.sms_recipients(parties)
     facts = _facts(case, event)
     for key in keys:
         sms = templates.get((key, Channel.SMS))

@@ -137,3 +137,20 @@ def test_service_accounts_cannot_log_in_even_with_a_password_set_in_the_admin(cl
     for username in ("portal-like", api_user.username):
         response = client.post(reverse("login"), {"username": username, "password": DEFAULT_PASSWORD})
         assert response.status_code == 200 and "_auth_user_id" not in client.session, username
+
+
+def test_stored_first_answers_are_kept_seven_days_then_purged():
+    from datetime import timedelta
+
+    from yidi.accounts.actions import purge_idempotency_records
+    from yidi.accounts.models import IdempotencyRecord
+    from yidi.core import clock
+
+    api_client, _token = do_create_api_client(name="sync", unit_code="fq-platform", scopes=["cases:write"])
+    now = clock.now()
+    for key, age in (("old", timedelta(days=7, seconds=1)), ("recent", timedelta(days=6, hours=23))):
+        IdempotencyRecord.objects.create(client=api_client, key=key, request_hash="h", status_code=201,
+                                         response="{}", created_at=now - age)
+
+    assert purge_idempotency_records(now=now) == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["recent"]

@@ -122,7 +122,7 @@ def test_the_daily_task_disables_accounts_and_purges_finished_counters(registrar
     with time_machine.travel(START + timedelta(days=91), tick=False):
         result = disable_inactive_accounts_task.enqueue()
 
-    assert result.return_value == "停用长期未登录账号 1 个，清理过期登录计数 2 条"
+    assert result.return_value == "停用长期未登录账号 1 个，清理过期登录计数 2 条、过期接口幂等记录 0 条"
     assert list(LoginThrottle.objects.values_list("key", flat=True)) == ["locked"]
     assert not RequestRateWindow.objects.exists()
 
