@@ -9,6 +9,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -19,6 +21,19 @@ from yidi.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 EXAMPLES = int(os.environ.get("YIDI_FUZZ_EXAMPLES", "25"))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The requests run in-process inside the test's transaction: like Django's test client, keep the end of a
+    request from closing the connection (on PostgreSQL that would close the transaction under the test)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
