@@ -18,6 +18,8 @@ BENCHES = [
     ("bench_sweep", []),
     ("bench_sweep", ["--postgres"]),
     ("bench_audit", []),
+    ("bench_import", []),
+    ("bench_import", ["--postgres"]),
 ]
 RUNNER = """
 import json, sys
