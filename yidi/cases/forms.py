@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from yidi.accounts.access import ActionDenied
 from yidi.accounts.domain import HANDLING_LEVEL_LABELS
 from yidi.accounts.models import Unit
 from yidi.cases.domain import (
@@ -17,8 +18,10 @@ from yidi.cases.domain import (
     REQUEST_TYPE_LABELS,
     STATUS_LABELS,
     CaseDraft,
+    IllegalTransition,
     PartyDraft,
     RequestType,
+    RuleViolation,
 )
 from yidi.cases.models import AttachmentKind, Channel, PartyRole, PersonKind, UrgingLevel
 from yidi.core.deadlines import PARTY_STAGES
@@ -369,3 +372,14 @@ class AttachmentForm(forms.Form):
     file = forms.FileField(label="附件")
     kind = forms.ChoiceField(label="材料类型", choices=AttachmentKind.choices, initial=AttachmentKind.EVIDENCE, required=False)
     description = forms.CharField(label="说明", required=False, max_length=200)
+
+
+# What an action refuses with after its input was accepted: the lifecycle, a business rule, the actor's rights.
+# (`InvalidInput` is a `RuleViolation` tied to a field: views catch it first, to put it beside that field.)
+ACTION_REFUSALS = (IllegalTransition, RuleViolation, ActionDenied)
+
+
+def show_refusal(form, error: Exception) -> int:
+    """Put a refused action's message at the top of `form`; the status to answer with (403 rights, 409 else)."""
+    form.add_error(None, str(error))
+    return 403 if isinstance(error, ActionDenied) else 409

@@ -20,11 +20,10 @@ from yidi.cases.domain import (
     REASON_REQUIRED,
     STAFF_REGISTER_ROLES,
     CaseAction,
-    IllegalTransition,
     InvalidInput,
-    RuleViolation,
     allowed_actions,
 )
+from yidi.cases.forms import ACTION_REFUSALS, show_refusal
 from yidi.cases.models import Attachment
 from yidi.core import worktime
 from yidi.core.deadlines import Stage
@@ -330,12 +329,8 @@ def case_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
             spec.run(case.code, user, form.cleaned_data)
         except InvalidInput as error:
             _apply_error(form, None, error)
-        except (IllegalTransition, RuleViolation) as error:
-            form.add_error(None, str(error))
-            status = 409
-        except access.ActionDenied as error:
-            form.add_error(None, str(error))
-            status = 403
+        except ACTION_REFUSALS as error:
+            status = show_refusal(form, error)
         else:
             messages.success(request, f"已{ACTION_LABELS[action_enum]}")
             return redirect("case_detail", code=case.code)

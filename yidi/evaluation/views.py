@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yidi.accounts import access
-from yidi.cases.domain import IllegalTransition, InvalidInput, RuleViolation
+from yidi.cases.domain import InvalidInput, RuleViolation
+from yidi.cases.forms import ACTION_REFUSALS, show_refusal
 from yidi.evaluation import actions, forms, queries
 from yidi.evaluation.domain import VisitStatus
 
@@ -63,12 +64,8 @@ def return_visit_record(request: HttpRequest, visit_id: int) -> HttpResponse:
                 actions.do_record_return_visit(visit.pk, actor=user, **form.cleaned_data)
             except InvalidInput as error:
                 _apply_error(form, error)
-            except (IllegalTransition, RuleViolation) as error:
-                form.add_error(None, str(error))
-                status = 409
-            except access.ActionDenied as error:
-                form.add_error(None, str(error))
-                status = 403
+            except ACTION_REFUSALS as error:
+                status = show_refusal(form, error)
             else:
                 messages.success(request, f"已登记回访（{visit.case.code}）")
                 return redirect("return_visit_list")

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yidi.accounts import access
 from yidi.accounts.domain import Role
 from yidi.cases.actions import do_record_visit
-from yidi.cases.domain import IllegalTransition, InvalidInput, RuleViolation
+from yidi.cases.domain import InvalidInput
+from yidi.cases.forms import ACTION_REFUSALS, show_refusal
 from yidi.cases.queries import visit_summary
 from yidi.grid import actions, forms, queries
 from yidi.grid.domain import OnSpotResult, normalise_case_code
@@ -83,12 +84,8 @@ def report(request: HttpRequest) -> HttpResponse:
             case = actions.do_report_grid_matter(grid_report, actor=user)
         except InvalidInput as error:
             _show_error(form, error, REPORT_ERROR_FIELDS)
-        except (IllegalTransition, RuleViolation) as error:
-            form.add_error(None, str(error))
-            status = 409
-        except access.ActionDenied as error:
-            form.add_error(None, str(error))
-            status = 403
+        except ACTION_REFUSALS as error:
+            status = show_refusal(form, error)
         else:
             done = {OnSpotResult.RESOLVED: "已上报并登记当场化解", OnSpotResult.ATTEMPTED: "已上报，现场调解情况已记录"}
             messages.success(request, f"{done.get(grid_report.result, '已上报')}，事项编码 {case.code}")
@@ -148,12 +145,8 @@ def _card_post(request: HttpRequest, code: str, form_class, prefix: str, run: Ca
             run(case.code, user, form.cleaned_data)
         except InvalidInput as error:
             _show_error(form, error, mapping)
-        except (IllegalTransition, RuleViolation) as error:
-            form.add_error(None, str(error))
-            status = 409
-        except access.ActionDenied as error:
-            form.add_error(None, str(error))
-            status = 403
+        except ACTION_REFUSALS as error:
+            status = show_refusal(form, error)
         else:
             messages.success(request, done)
             return redirect("grid_case", code=case.code)

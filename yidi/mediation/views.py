@@ -19,7 +19,8 @@ from yidi.accounts import access
 from yidi.accounts.domain import Role
 from yidi.accounts.middleware import recent_auth_required
 from yidi.cases import domain as case_domain
-from yidi.cases.domain import CaseAction, CaseStatus, IllegalTransition, InvalidInput, RuleViolation
+from yidi.cases.domain import CaseAction, CaseStatus, InvalidInput
+from yidi.cases.forms import ACTION_REFUSALS, show_refusal
 from yidi.cases.models import CaseEvent
 from yidi.core.masking import mask
 from yidi.mediation import actions, archive, domain, forms, handoffs, ledger, queries
@@ -316,12 +317,8 @@ def mediation_action(request: HttpRequest, code: str, action: str) -> HttpRespon
             document_error, status = error, 409
         except InvalidInput as error:
             form.add_error(error.field if error.field in form.fields else None, str(error))
-        except (IllegalTransition, RuleViolation) as error:
-            form.add_error(None, str(error))
-            status = 409
-        except access.ActionDenied as error:
-            form.add_error(None, str(error))
-            status = 403
+        except ACTION_REFUSALS as error:
+            status = show_refusal(form, error)
         else:
             messages.success(request, f"已{action_enum.label}")
             return redirect(f"{reverse('mediation_detail', kwargs={'code': case.code})}#{spec.section}")
@@ -462,12 +459,8 @@ def handoff_action(request: HttpRequest, code: str, action: str) -> HttpResponse
             spec.run(case.code, user, form.cleaned_data)
         except InvalidInput as error:
             form.add_error(error.field if error.field in form.fields else None, str(error))
-        except (IllegalTransition, RuleViolation) as error:
-            form.add_error(None, str(error))
-            status = 409
-        except access.ActionDenied as error:
-            form.add_error(None, str(error))
-            status = 403
+        except ACTION_REFUSALS as error:
+            status = show_refusal(form, error)
         else:
             messages.success(request, f"已{spec.label}")
             return redirect(f"{reverse('mediation_detail', kwargs={'code': case.code})}#handoffs")
@@ -557,12 +550,8 @@ def archive_file(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_valid():
         try:
             archive.do_archive_file(case.code, actor=user, waivers=form.waivers())
-        except (IllegalTransition, RuleViolation) as error:
-            form.add_error(None, str(error))
-            status = 409
-        except access.ActionDenied as error:
-            form.add_error(None, str(error))
-            status = 403
+        except ACTION_REFUSALS as error:
+            status = show_refusal(form, error)
         else:
             messages.success(request, "已归档，卷宗已生成")
             return redirect(f"{reverse('mediation_detail', kwargs={'code': case.code})}#archive")
