@@ -8,9 +8,13 @@ integration clients (`yidi.accounts.api_auth`), so no CSRF (no cookie is ever re
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
+from yidi.analytics.api import router as analytics_router
 from yidi.cases.api import reference_router
 from yidi.cases.api import router as cases_router
 from yidi.core.api_errors import install_error_handlers
+from yidi.court.api import router as court_router
+from yidi.linkage.api import router as linkage_router
+from yidi.supervision.api import router as supervision_router
 
 api = NinjaAPI(
     title="一地 · 矛调中心接口",
@@ -24,3 +28,7 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", cases_router)
 api.add_router("/reference", reference_router)
+api.add_router("/court", court_router)
+api.add_router("/linkage", linkage_router)
+api.add_router("/analytics", analytics_router)
+api.add_router("/supervision", supervision_router)

@@ -118,6 +118,10 @@ INSTALLED_APPS = [
     "yidi.open311",
     "yidi.grid",
     "yidi.workflow",
+    "yidi.court",
+    "yidi.linkage",
+    "yidi.analytics",
+    "yidi.supervision",
     "yidi.privacy",
 ]
 

@@ -12,6 +12,10 @@ urlpatterns = [
     path("api/v1/", api.urls),  # the native API: bearer tokens, JSON errors (yidi/api.py)
     path("accounts/", include("yidi.accounts.urls")),
     path("supervision/", include("yidi.workflow.urls")),
+    path("supervision/", include("yidi.supervision.urls")),  # alerts, campaigns, command view
+    path("analytics/", include("yidi.analytics.urls")),
+    path("court/", include("yidi.court.urls")),
+    path("linkage/", include("yidi.linkage.urls")),
     path("audit/", include("yidi.audit.urls")),
     path("privacy/", include("yidi.privacy.urls")),
     path("mediation/", include("yidi.mediation.urls")),

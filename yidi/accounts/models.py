@@ -355,6 +355,14 @@ class ApiScope(models.TextChoices):
     CASES_ACT = "cases:act", "办理事项（受理、签收、回退、办理、出结果）"
     PERSONAL_READ = "personal:read", "读取当事人完整信息（须本单位在办）"
     REFERENCE_READ = "reference:read", "读取基础数据"
+    CONTACTS_WRITE = "contacts:write", "记录来访来电（诉求、到访）"
+    CASES_ASSIGN = "cases:assign", "交办、转办、改派（指挥调度）"
+    MEDIATION_READ = "mediation:read", "读取调解、协议与移交"
+    EVALUATIONS_WRITE = "evaluations:write", "记录评价与回访"
+    ANALYTICS_READ = "analytics:read", "读取统计指标与排名"
+    ALERTS_READ = "alerts:read", "读取风险预警"
+    COURT_EXCHANGE = "court:exchange", "诉调对接（法院委派委托、起诉与司法确认）"
+    LINKAGE_EXCHANGE = "linkage:exchange", "三级联动（上报与下派）"
 
 
 class ApiClient(models.Model):

@@ -4,7 +4,10 @@ A new URL fails `test_every_route_is_in_the_matrix` until its access rule is wri
 rules (region, responsibility, assignment) are tested per app; this file holds the route-level layer.
 """
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.urls import URLResolver, get_resolver, reverse
 
 # name → who may open it: "public" (no log-in), "authenticated" (any signed-in account; the view itself then
@@ -110,6 +113,27 @@ MATRIX: dict[str, str | set[str]] = {
 SAMPLE_ARGS = {"code": "330681-2026-999999", "party_id": 1, "field": "phone", "action": "accept", "export_id": 1,
                "attachment_id": 1, "document_id": 1, "fmt": "pdf", "handoff_id": 1, "visit_id": 1, "run_id": 1,
                "token": "x" * 43, "response_format": "json", "service_code": "neighbour"}
+
+
+def _app_routes() -> None:
+    """An app may keep its own rows in `yidi/<app>/tests/routes.py` (`MATRIX`, optional `SAMPLE_ARGS`): they join
+    the matrix here, so the rule for each URL sits beside the app's tests, and apps never edit this file at once."""
+    for config in apps.get_app_configs():
+        if not config.name.startswith("yidi."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.tests.routes")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"{config.name}.tests.routes":
+                raise
+            continue
+        overlap = set(module.MATRIX) & set(MATRIX)
+        assert not overlap, f"{config.name}: routes already in the matrix: {overlap}"
+        MATRIX.update(module.MATRIX)
+        SAMPLE_ARGS.update(getattr(module, "SAMPLE_ARGS", {}))
+
+
+_app_routes()
 
 
 NAMESPACES: dict[str, str] = {}  # URL name → its namespace (the API's "api-v1"), filled by `_routes`

@@ -1,0 +1,5 @@
+"""The linkage part of the native API (/api/v1/): mounted in `yidi/api.py`."""
+
+from ninja import Router
+
+router = Router(tags=["三级联动"])

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LinkageConfig(AppConfig):
+    name = "yidi.linkage"
+    verbose_name = "三级联动"
