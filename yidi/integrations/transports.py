@@ -95,6 +95,8 @@ DEFAULT_TRANSPORTS = {
     "site": "yidi.integrations.transports.SiteTransport",
     "webhook": "yidi.webhooks.transports.WebhookTransport",  # signed HTTPS POST (docs/webhooks.md)
     "hotline": "yidi.integrations.transports.LogTransport",  # 工单回传: a deployment plugs in its 12345 adapter
+    "court": "yidi.court.transports.CourtTransport",  # 诉调对接: signed JSON to the court (docs/court-exchange.md)
+    "linkage": "yidi.linkage.transports.LinkageTransport",  # 三级联动: to the instance above or below
 }
 
 
