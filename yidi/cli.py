@@ -123,6 +123,22 @@ def _periodic_tasks():
     ]
 
 
+STALE_RUNNING_SECONDS = 3600
+
+
+def _waiting(results, task) -> bool:
+    """Whether `task` is already queued or running. A row left RUNNING for over an hour is a worker that died
+    (SIGKILL, power cut; django-tasks-db never takes such a row back): it must not stop the periodic task for
+    good, so it does not count."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    alive = Q(status="READY") | Q(status="RUNNING", started_at__gte=timezone.now() - timedelta(seconds=STALE_RUNNING_SECONDS))
+    return results.objects.filter(alive, task_path=task.module_path).exists()
+
+
 def _schedule(stop) -> None:
     """Enqueue each periodic task when it is due, unless one is already waiting (every task is idempotent)."""
     import time
@@ -137,8 +153,7 @@ def _schedule(stop) -> None:
             if now - last < every:
                 continue
             try:
-                waiting = DBTaskResult.objects.filter(task_path=task.module_path, status__in=["READY", "RUNNING"])
-                if not waiting.exists():
+                if not _waiting(DBTaskResult, task):
                     task.enqueue()
                 schedule[index] = (task, every, now)
             except Exception as error:  # the database may be restarting: try again at the next tick

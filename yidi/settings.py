@@ -279,6 +279,9 @@ YIDI_OUTBOX_TRANSPORTS = dict(
     item.strip().split("=", 1) for item in env("YIDI_OUTBOX_TRANSPORTS").split(",") if "=" in item
 )
 YIDI_OUTBOX_MAX_ATTEMPTS = env_int("YIDI_OUTBOX_MAX_ATTEMPTS", 6)
+# How long a claimed message is leased to its worker: one that dies while sending leaves it to be sent again after
+# this (longer than any transport's time-out).
+YIDI_OUTBOX_LEASE_SECONDS = env_int("YIDI_OUTBOX_LEASE_SECONDS", 600)
 # The public address of this instance, for links in messages to citizens (the portal is at /p/).
 YIDI_PUBLIC_BASE_URL = env("YIDI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # Evaluation and return visits (`yidi.evaluation`): how long after the result the person may evaluate online;

@@ -5,7 +5,8 @@ Rules:
   except that the system administrator may put a failed message back to pending (重新发送).
 - After a failed attempt the next one waits 1 min, 5 min, 30 min, 2 h, then 6 h; after `max_attempts`
   attempts (setting `YIDI_OUTBOX_MAX_ATTEMPTS`, default 6) the message is finally failed.
-- A claimed message is leased for `CLAIM_LEASE`: a worker that dies while sending leaves it to be sent again
+- A claimed message is leased (`YIDI_OUTBOX_LEASE_SECONDS`, default `DEFAULT_CLAIM_LEASE`): a worker that dies
+  while sending leaves it to be sent again
   after the lease (at-least-once; the idempotency key lets the gateway drop the duplicate).
 """
 
@@ -39,7 +40,7 @@ RETRY_DELAYS = (
     timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6),
 )
 DEFAULT_MAX_ATTEMPTS = 6
-CLAIM_LEASE = timedelta(minutes=10)  # longer than any transport's time-out
+DEFAULT_CLAIM_LEASE = timedelta(minutes=10)  # longer than any transport's time-out (`YIDI_OUTBOX_LEASE_SECONDS`)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -1,7 +1,7 @@
 """Delivery of the outbox: claim due messages, send each through its transport, record the attempt.
 
 - Claiming: due pending rows are selected with `FOR UPDATE SKIP LOCKED` on PostgreSQL (two workers never take the
-  same row; on SQLite the write transaction serialises workers) and leased for `CLAIM_LEASE` by moving their
+  same row; on SQLite the write transaction serialises workers) and leased (`claim_lease()`) by moving their
   `next_attempt_at`, in one short transaction. A second claim finds nothing, so a message claimed twice in a row
   is sent once.
 - Sending happens outside any transaction (a slow gateway holds no lock); the result is then recorded in its own
@@ -18,14 +18,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from yidi.core import clock
 from yidi.integrations.domain import (
-    CLAIM_LEASE,
+    DEFAULT_CLAIM_LEASE,
     DEFAULT_MAX_ATTEMPTS,
     MessageStatus,
     error_text,
@@ -55,6 +55,11 @@ def max_attempts() -> int:
     return getattr(settings, "YIDI_OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
 
 
+def claim_lease() -> timedelta:
+    seconds = getattr(settings, "YIDI_OUTBOX_LEASE_SECONDS", None)
+    return DEFAULT_CLAIM_LEASE if seconds is None else timedelta(seconds=seconds)
+
+
 def _claim(now: datetime, size: int, ids: list[int] | None) -> list[OutboxMessage]:
     with transaction.atomic():
         queryset = OutboxMessage.objects.filter(status=MessageStatus.PENDING, next_attempt_at__lte=now)
@@ -65,7 +70,7 @@ def _claim(now: datetime, size: int, ids: list[int] | None) -> list[OutboxMessag
             queryset = queryset.select_for_update(skip_locked=True)
         claimed = list(queryset[:size])
         if claimed:
-            OutboxMessage.objects.filter(pk__in=[m.pk for m in claimed]).update(next_attempt_at=now + CLAIM_LEASE)
+            OutboxMessage.objects.filter(pk__in=[m.pk for m in claimed]).update(next_attempt_at=now + claim_lease())
         return claimed
 
 
