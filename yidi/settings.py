@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "yidi.linkage",
     "yidi.analytics",
     "yidi.supervision",
+    "yidi.campaigns",
     "yidi.privacy",
 ]
 

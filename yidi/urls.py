@@ -13,7 +13,10 @@ urlpatterns = [
     path("accounts/", include("yidi.accounts.urls")),
     path("supervision/", include("yidi.workflow.urls")),
     path("supervision/", include("yidi.supervision.urls")),  # alerts, campaigns, command view
+    path("analytics/dashboard/", include("yidi.analytics.dashboard_urls")),  # charts (ECharts, vendored)
+    path("analytics/report/", include("yidi.analytics.report_urls")),  # the implementation report
     path("analytics/", include("yidi.analytics.urls")),
+    path("campaigns/", include("yidi.campaigns.urls")),
     path("court/", include("yidi.court.urls")),
     path("linkage/", include("yidi.linkage.urls")),
     path("audit/", include("yidi.audit.urls")),

@@ -5,6 +5,7 @@ rules (region, responsibility, assignment) are tested per app; this file holds t
 """
 
 import importlib
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -116,21 +117,18 @@ SAMPLE_ARGS = {"code": "330681-2026-999999", "party_id": 1, "field": "phone", "a
 
 
 def _app_routes() -> None:
-    """An app may keep its own rows in `yidi/<app>/tests/routes.py` (`MATRIX`, optional `SAMPLE_ARGS`): they join
+    """An app may keep its own rows in `yidi/<app>/tests/routes.py` (`MATRIX`, optional `SAMPLE_ARGS`; also `routes_<part>.py`): they join
     the matrix here, so the rule for each URL sits beside the app's tests, and apps never edit this file at once."""
     for config in apps.get_app_configs():
         if not config.name.startswith("yidi."):
             continue
-        try:
-            module = importlib.import_module(f"{config.name}.tests.routes")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"{config.name}.tests.routes":
-                raise
-            continue
-        overlap = set(module.MATRIX) & set(MATRIX)
-        assert not overlap, f"{config.name}: routes already in the matrix: {overlap}"
-        MATRIX.update(module.MATRIX)
-        SAMPLE_ARGS.update(getattr(module, "SAMPLE_ARGS", {}))
+        folder = Path(config.path) / "tests"
+        for path in sorted(folder.glob("routes*.py")):
+            module = importlib.import_module(f"{config.name}.tests.{path.stem}")
+            overlap = set(module.MATRIX) & set(MATRIX)
+            assert not overlap, f"{config.name}: routes already in the matrix: {overlap}"
+            MATRIX.update(module.MATRIX)
+            SAMPLE_ARGS.update(getattr(module, "SAMPLE_ARGS", {}))
 
 
 _app_routes()
