@@ -284,6 +284,8 @@ class Seeder:
     def __init__(self, *, seed: int, until: date, matters: int, corpus: Path = CORPUS):
         self.rng = random.Random(seed)
         self.until = until
+        # the end of the last day's work, or the present moment when the seed runs before it (nothing in the future)
+        self.now = min(datetime.combine(until, time(18, 0), tzinfo=ZONE), clock.now())
         self.matters = matters
         self.descriptions = load_descriptions(corpus)
         self.townships = list(Region.objects.filter(parent_id=COUNTY, level="township").order_by("code"))
@@ -313,7 +315,7 @@ class Seeder:
             _working_moment(self.rng, self.rng.choice(days)) for _ in range(self.matters)
         )
         for index, moment in enumerate(moments):
-            self._one(moment)
+            self._one(min(moment, self.now - timedelta(minutes=30)))
             if progress and (index + 1) % 200 == 0:
                 progress(index + 1)
         return len(moments)
@@ -387,7 +389,7 @@ class Seeder:
 
     def _advance(self, case: Case, registered_at: datetime, township: Region) -> None:
         rng = self.rng
-        now = datetime.combine(self.until, time(18, 0), tzinfo=ZONE)
+        now = self.now
         target = self._target((now - registered_at).days)
         moment = registered_at
         code = case.code
