@@ -9,8 +9,8 @@ Usage (needs Debian's `fonts-noto-cjk` package, i.e. `apt-get install fonts-noto
 Rules:
 - The source is the Simplified Chinese face of Noto Serif CJK Regular (SIL OFL 1.1), read from Debian's TTC.
 - The kept characters are GB2312 (all 682 symbols and the 6,763 hanzi of levels 1 and 2), printable ASCII,
-  the CJK and general punctuation blocks, full-width forms, and `EXTRA_CHARACTERS` (frequent name characters
-  outside GB2312).
+  the CJK and general punctuation blocks, full-width forms, `EXTRA_CHARACTERS` (frequent name characters
+  outside GB2312) and every character of the bundled place names (`yidi/regions/data/*.csv`).
 - Layout features and hinting are dropped (documents are set horizontally, without shaping).
 - The cubic CFF outlines are converted to quadratic TrueType (`glyf`) outlines, the format every PDF reader
   and fpdf2 handle best.
@@ -65,8 +65,18 @@ def gb2312_characters() -> set[str]:
     return characters
 
 
+REGION_DATA = Path(__file__).resolve().parent.parent / "yidi" / "regions" / "data"
+
+
+def place_name_characters() -> set[str]:
+    """Every CJK character of the bundled administrative divisions (provinces to villages): a report or a
+    document names townships and villages such as 浬浦镇 or 詹家峧村, whose characters GB2312 lacks."""
+    text = "".join(path.read_text(encoding="utf-8") for path in sorted(REGION_DATA.glob("*.csv")))
+    return {c for c in text if ord(c) >= 0x3000}
+
+
 def wanted_characters() -> set[str]:
-    characters = gb2312_characters() | set(EXTRA_CHARACTERS)
+    characters = gb2312_characters() | set(EXTRA_CHARACTERS) | place_name_characters()
     for first, last in RANGES:
         characters.update(chr(code) for code in range(first, last + 1))
     return characters
