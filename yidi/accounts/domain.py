@@ -49,6 +49,8 @@ ADMIN_SITE_SCOPES: dict[Role, frozenset[str]] = {
         "integrations", "notify",  # the outbox (status, re-send) and the notification templates
         "webhooks",  # webhook subscriptions (URL, events, region scope; the secret is write-only)
         "evaluation.returnvisitrule",
+        "supervision.detectionrule", "supervision.springfestival",  # early-warning thresholds, festival dates
+        "court",  # courts of the court exchange (endpoint, secret, linked API client)
     }),
     Role.SECURITY_ADMIN: frozenset({"privacy.retentionrule"}),
 }

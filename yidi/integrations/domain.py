@@ -34,7 +34,8 @@ MESSAGE_STATUS_LABELS = {
     MessageStatus.FAILED: "发送失败",
 }
 # Known kinds (a deployment may add more with its own transport).
-KIND_LABELS = {"sms": "短信", "email": "电子邮件", "site": "站内消息", "webhook": "回调"}
+KIND_LABELS = {"sms": "短信", "email": "电子邮件", "site": "站内消息", "webhook": "回调", "hotline": "12345回传",
+               "court": "法院对接", "linkage": "三级联动"}
 
 RETRY_DELAYS = (
     timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6),

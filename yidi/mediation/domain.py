@@ -503,6 +503,10 @@ ACTION_ACTORS: dict[MediationAction, frozenset[ActorKind]] = {
     MediationAction.RECUSE: _WORKERS | {ActorKind.DISPATCHER},
     MediationAction.DECLARE_CONFLICT: _WORKERS | {ActorKind.DISPATCHER},
     MediationAction.RECORD_RATING: frozenset({ActorKind.LEAD_UNIT, ActorKind.DISPATCHER, ActorKind.INTAKE}),
+    # the court's answers to a judicial-confirmation application: also the centre's command desk, which is how a
+    # court's own system records them through the court exchange (`yidi.court`, a dispatcher service account)
+    MediationAction.RECORD_COURT_ACCEPTANCE: _WORKERS | {ActorKind.DISPATCHER},
+    MediationAction.RECORD_RULING: _WORKERS | {ActorKind.DISPATCHER},
 }
 
 

@@ -139,7 +139,7 @@ def test_the_fake_court_receives_the_signed_filing_and_its_acceptance_is_recorde
     assert CourtMessage.objects.filter(case=case).count() == 1
 
 
-def test_judicial_confirmation_goes_to_the_fake_court_and_its_ruling_awaits_the_mediator(
+def test_judicial_confirmation_goes_to_the_fake_court_and_its_answers_are_recorded_on_the_matter(
     registrar, dispatcher, mediator, wu, fake_court,
 ):
     case = matter_in_mediation(registrar, dispatcher, mediator)
@@ -156,7 +156,37 @@ def test_judicial_confirmation_goes_to_the_fake_court_and_its_ruling_awaits_the_
 
     calls = fake_court.answer_pending()
 
-    # the court's account is not the matter's lead unit: both answers wait for staff, the matter is unchanged
+    # the court's account records both answers as the centre's command desk would
+    assert [(c.path, c.status, c.answer["state"]) for c in calls] == [
+        ("/acceptances", 200, "applied"), ("/rulings", 200, "applied")]
+    confirmation = JudicialConfirmation.objects.get(agreement__mediation__case=case)
+    number = calls[0].message["acceptance"]["court_case_number"]
+    assert (confirmation.accepted_on, confirmation.number, confirmation.ruling) == (
+        local_date(clock.now()), number, "confirmed")
+    assert set(CourtMessage.objects.filter(case=case).values_list("state", flat=True)) == {"applied"}
+
+
+def test_an_answer_the_court_may_not_record_waits_for_the_mediator(
+    registrar, dispatcher, mediator, wu, fake_court, monkeypatch,
+):
+    from yidi.accounts import access
+    from yidi.court import actions as court_actions
+
+    case = matter_in_mediation(registrar, dispatcher, mediator)
+    advance_mediation(case, MediationStatus.AGREED, actor=mediator, mediator=wu)
+    actions.do_request_judicial_confirmation(case.code, actor=mediator, court=COURT_NAME,
+                                             applied_on=local_date(clock.now()))
+    deliver_court()
+    applied = court_actions._apply
+
+    def refused(summary, message, case, *, actor):
+        raise access.ActionDenied("法院账号无权登记")
+
+    monkeypatch.setattr(court_actions, "_apply", refused)
+    calls = fake_court.answer_pending()
+    monkeypatch.setattr(court_actions, "_apply", applied)
+
+    # nothing is lost: both answers wait for staff, the matter is unchanged
     assert [(c.path, c.status, c.answer["state"]) for c in calls] == [
         ("/acceptances", 202, "awaiting_staff"), ("/rulings", 202, "awaiting_staff")]
     confirmation = JudicialConfirmation.objects.get(agreement__mediation__case=case)
@@ -167,9 +197,8 @@ def test_judicial_confirmation_goes_to_the_fake_court_and_its_ruling_awaits_the_
     do_apply_answer(ruling.pk, actor=mediator, case_code=case.code)
 
     confirmation = JudicialConfirmation.objects.get(pk=confirmation.pk)
-    number = calls[0].message["acceptance"]["court_case_number"]
     assert (confirmation.accepted_on, confirmation.number, confirmation.ruling) == (
-        local_date(clock.now()), number, "confirmed")
+        local_date(clock.now()), calls[0].message["acceptance"]["court_case_number"], "confirmed")
     assert set(CourtMessage.objects.filter(case=case).values_list("state", flat=True)) == {"applied"}
     assert Case.objects.get(pk=case.pk).status == "judicial_confirmation"
 
@@ -186,17 +215,24 @@ def test_a_court_that_does_not_answer_gets_the_message_again_later(registrar, di
     assert message.last_error.startswith("DeliveryError: 无法连接法院接收地址")
 
 
-def test_staff_who_may_not_record_the_answer_change_nothing(registrar, dispatcher, mediator, wu, fake_court):
+def test_staff_who_may_not_record_the_answer_change_nothing(registrar, dispatcher, mediator, wu, fake_court,
+                                                           monkeypatch):
+    from yidi.accounts import access
+    from yidi.court import actions as court_actions
+
     case = matter_in_mediation(registrar, dispatcher, mediator)
     advance_mediation(case, MediationStatus.AGREED, actor=mediator, mediator=wu)
     actions.do_request_judicial_confirmation(case.code, actor=mediator, court=COURT_NAME,
                                              applied_on=local_date(clock.now()))
     deliver_court()
+    applied = court_actions._apply
+    monkeypatch.setattr(court_actions, "_apply", lambda *a, **k: (_ for _ in ()).throw(access.ActionDenied("否")))
     fake_court.answer_pending()
+    monkeypatch.setattr(court_actions, "_apply", applied)
     acceptance = CourtMessage.objects.filter(case=case).order_by("id").first()
 
     with pytest.raises(ActionDenied):
-        do_apply_answer(acceptance.pk, actor=dispatcher, case_code=case.code)
+        do_apply_answer(acceptance.pk, actor=registrar, case_code=case.code)
 
     assert CourtMessage.objects.get(pk=acceptance.pk).state == "awaiting_staff"
     assert JudicialConfirmation.objects.get(agreement__mediation__case=case).accepted_on is None
