@@ -20,6 +20,7 @@ BENCHES = [
     ("bench_audit", []),
     ("bench_import", []),
     ("bench_import", ["--postgres"]),
+    ("bench_api", []),
 ]
 RUNNER = """
 import json, sys

@@ -1,4 +1,4 @@
-"""12345 import: rows per second end to end (read, map, triage, register each row in its own transaction),
+"""12345 import: rows per second end to end (read, map, triage, register in batches: `yidi.cases.bulk`),
 beside the triage engine alone on the same texts (the floor a row cannot beat). Target (issue #8): ≥ 800 rows/s
 on SQLite and on PostgreSQL.
 

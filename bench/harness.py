@@ -7,6 +7,7 @@ Each benchmark module exposes `run() -> list[dict]` with keys figure, value, uni
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import sys
@@ -21,8 +22,9 @@ POSTGRES_ADMIN_URL = os.environ.get("YIDI_BENCH_POSTGRES", "postgres://postgres@
 _ready: str | None = None
 
 
-def setup_django(vendor: str = "sqlite") -> None:
-    """Configure Django on a throwaway database of `vendor` ("sqlite" or "postgres") and migrate it."""
+def setup_django(vendor: str = "sqlite", *, database: str = "yidi_bench") -> None:
+    """Configure Django on a throwaway database of `vendor` ("sqlite" or "postgres"; on PostgreSQL named
+    `database`) and migrate it."""
     global _ready
     if _ready == vendor:
         return
@@ -38,9 +40,9 @@ def setup_django(vendor: str = "sqlite") -> None:
         with psycopg.connect(
             POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
         ) as conn:
-            conn.execute("DROP DATABASE IF EXISTS yidi_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE yidi_bench")
-        os.environ["DATABASE_URL"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/yidi_bench"
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {database}")
+        os.environ["DATABASE_URL"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
     else:
         folder = tempfile.mkdtemp(prefix="yidi-bench-")
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
@@ -88,3 +90,17 @@ def print_table(rows: list[dict]) -> None:
         print(
             f"{row['figure']:<58} {row['value']:>14,.1f} {row['unit']:<14} {floor:>12} {ratio:>7}  {row['target']}"
         )
+
+
+def drop_postgres_database(database: str) -> None:
+    """Drop a throwaway PostgreSQL database made by `setup_django` (close Django's connections first)."""
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The `share` (0–1) percentile of `values` by the nearest-rank rule."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]

@@ -237,7 +237,8 @@ def import_(argv: list[str]) -> int:
     kinds = parser.add_subparsers(dest="kind", required=True)
     hotline = kinds.add_parser("hotline", help="导入12345热线工单（.xlsx 或 .csv）")
     hotline.add_argument("file", help="12345工单导出文件（.xlsx，或 UTF-8/GBK 编码的 .csv）")
-    hotline.add_argument("--mapping", help="列名映射文件（JSON）：{\"columns\": {\"列名\": \"字段\"}, \"request_types\": {…}}")
+    hotline.add_argument("--mapping", help="列名映射文件（YAML，也接受 JSON）：columns（列名: 字段）和 request_types"
+                                           "（诉求类型: 代码），示例见 yidi/hotline/mapping.example.yaml")
     hotline.add_argument("--rejects", help="未导入行清单的保存位置（默认：与导入文件同目录的 <文件名>.rejects.csv）")
     hotline.add_argument("--as", dest="username", help="导入人账号（登记员或调度员）；默认为县级矛调中心第一个在用的调度员")
     args = parser.parse_args(argv)
@@ -245,10 +246,11 @@ def import_(argv: list[str]) -> int:
     from pathlib import Path
 
     from yidi.hotline import actions
-    from yidi.hotline.domain import FileError, MappingError, load_mapping
+    from yidi.hotline.domain import FileError, MappingError
+    from yidi.hotline.files import load_mapping_file
 
     try:
-        mapping = load_mapping(Path(args.mapping).read_text(encoding="utf-8")) if args.mapping else None
+        mapping = load_mapping_file(Path(args.mapping).read_text(encoding="utf-8")) if args.mapping else None
         actor = actions.find_importer(args.username) if args.username else actions.default_importer()
         print(f"导入人：{actor}（{actor.get_username()}，{actor.unit.name}）", file=sys.stderr)
         result = actions.do_import_hotline(args.file, actor=actor, mapping=mapping, progress=_ProgressBar(sys.stderr),

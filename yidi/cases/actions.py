@@ -65,12 +65,15 @@ from yidi.core.personal import lookup_hash
 from yidi.regions.domain import is_within
 from yidi.regions.models import Region
 from yidi.routing.queries import suggest_route
-from yidi.triage.engine import TriageContext, analyse
+from yidi.triage.engine import Analysis, TriageContext, analyse
 
 SYSTEM_NAME = "系统（期限巡检）"
 # Called with (case, event) after every timeline row written by `add_event`, in the same transaction: the apps
 # that react to a step (notifications to the person, return-visit scheduling) register here in `ready()`.
 # A listener that raises undoes the action, so what it writes (an outbox row) commits with the step or not at all.
+# A listener may offer a batch form as its attribute `for_batch`: called with a list of (case, event) pairs, it must
+# have the same effect as calling the listener on each pair in order. `yidi.cases.bulk` (the 12345 import) uses it
+# to do once per batch what would otherwise be a query or more per matter.
 EVENT_LISTENERS: list[Callable[[Case, CaseEvent], None]] = []
 
 
@@ -116,48 +119,68 @@ def _require_reason(action: CaseAction, reason: str) -> str:
 
 
 # --- registration -------------------------------------------------------------------------------------
+# The steps of registering a matter, shared by `do_register_case` (one matter) and `yidi.cases.bulk` (a batch
+# of matters written with one statement per table): check the draft, triage it, choose its labels, build the
+# unsaved rows, write them.
 
 
-def _index_person(party: PartyDraft, *, now) -> Person:
-    """Find the party in the person index (ID number first, then name + phone) or add them.
+class ReferenceRows:
+    """The reference rows registrations look up (places, channels, code-list labels), each read once: per
+    registration in `do_register_case`, per batch in `yidi.cases.bulk`. Nothing is kept between transactions,
+    so an edited code list is seen by the next registration."""
 
-    A person found again keeps their stored details; blanks are filled from the new report.
-    """
-    id_hash = lookup_hash(party.id_number, purpose="id_number") if party.id_number else ""
-    phone_hash = lookup_hash(party.phone, purpose="phone") if party.phone else ""
-    name_phone_hash = lookup_hash(f"{party.name}|{party.phone}", purpose="name_phone") if party.phone else ""
-    person = None
-    if id_hash:
-        person = Person.objects.filter(id_number_hash=id_hash).first()
-    if person is None and name_phone_hash:
-        person = Person.objects.filter(name_phone_hash=name_phone_hash).first()
-    if person is None:
-        return Person.objects.create(
-            kind=party.kind,
-            name=party.name,
-            id_number=party.id_number,
-            phone=party.phone,
-            address=party.address,
-            credit_code=party.credit_code,
-            id_number_hash=id_hash,
-            phone_hash=phone_hash,
-            name_phone_hash=name_phone_hash,
-            created_at=now,
-        )
-    changed = []
-    for field_name, value in (("id_number", party.id_number), ("phone", party.phone), ("address", party.address)):
-        if value and not getattr(person, field_name):
-            setattr(person, field_name, value)
-            changed.append(field_name)
-    if party.id_number and not person.id_number_hash:
-        person.id_number_hash = id_hash
-        changed.append("id_number_hash")
-    if party.phone and not person.phone_hash:
-        person.phone_hash, person.name_phone_hash = phone_hash, name_phone_hash
-        changed += ["phone_hash", "name_phone_hash"]
-    if changed:
-        person.save(update_fields=changed)
-    return person
+    def __init__(self) -> None:
+        self.regions: dict[str, Region | None] = {}
+        self.channels: dict[str, Channel | None] = {}
+        self.labels: dict[tuple[str, str], TaxonomyLabel] = {}
+        self.loaded_taxonomies: set[str] = set()
+        self.missing_labels: set[tuple[str, str]] = set()
+
+    def load_places(self, region_codes, channel_codes) -> None:
+        regions = set(region_codes) - self.regions.keys()
+        if regions:
+            found = {region.code: region for region in Region.objects.filter(code__in=regions, is_active=True)}
+            self.regions.update({code: found.get(code) for code in regions})
+        channels = set(channel_codes) - self.channels.keys()
+        if channels:
+            found = {channel.code: channel for channel in Channel.objects.filter(code__in=channels, is_active=True)}
+            self.channels.update({code: found.get(code) for code in channels})
+
+    def region(self, code: str) -> Region | None:
+        self.load_places([code], [])
+        return self.regions[code]
+
+    def channel(self, code: str) -> Channel | None:
+        self.load_places([], [code])
+        return self.channels[code]
+
+    def load_taxonomies(self, taxonomies) -> None:
+        """Every label of `taxonomies` (active or not), in one query."""
+        wanted = set(taxonomies) - self.loaded_taxonomies
+        if wanted:
+            for label in TaxonomyLabel.objects.filter(taxonomy__code__in=wanted).select_related("taxonomy"):
+                self.labels[(label.taxonomy.code, label.code)] = label
+            self.loaded_taxonomies |= wanted
+
+    def load_labels(self, pairs) -> None:
+        """The labels (taxonomy code, label code) not looked up yet, in one query."""
+        wanted = {
+            pair for pair in pairs
+            if pair not in self.labels and pair not in self.missing_labels and pair[0] not in self.loaded_taxonomies
+        }
+        if not wanted:
+            return
+        found = TaxonomyLabel.objects.filter(
+            taxonomy__code__in={taxonomy for taxonomy, _ in wanted}, code__in={code for _, code in wanted}
+        ).select_related("taxonomy")
+        for label in found:
+            self.labels[(label.taxonomy.code, label.code)] = label
+        self.missing_labels |= wanted - self.labels.keys()
+
+    def label(self, taxonomy: str, code: str, *, active_only: bool = True) -> TaxonomyLabel | None:
+        self.load_labels([(taxonomy, code)])
+        label = self.labels.get((taxonomy, code))
+        return None if label is None or (active_only and not label.is_active) else label
 
 
 def _check_parties(parties: tuple[PartyDraft, ...]) -> None:
@@ -172,65 +195,117 @@ def _check_parties(parties: tuple[PartyDraft, ...]) -> None:
             raise InvalidInput(f"parties-{index}-kind", "当事人类型不正确")
 
 
-def _resolve_label(taxonomy_code: str, label_code: str, field_name: str) -> TaxonomyLabel:
-    try:
-        return TaxonomyLabel.objects.select_related("taxonomy").get(
-            taxonomy__code=taxonomy_code, code=label_code, is_active=True
-        )
-    except TaxonomyLabel.DoesNotExist:
-        raise InvalidInput(field_name, f"未知的分类“{label_code}”") from None
-
-
-@transaction.atomic
-def do_register_case(draft: CaseDraft, *, actor) -> Case:
-    """Register a matter and give it its code (登记赋码), with its parties, first contact and any visit."""
-    if not actor.role_set & domain.ACTION_ROLES[CaseAction.REGISTER]:
-        raise access.ActionDenied("您的角色无权登记事项")
+def check_registration(draft: CaseDraft, *, actor, refs: ReferenceRows) -> tuple[CaseDraft, Region, Channel]:
+    """The draft (title and description trimmed) with its place and channel; `InvalidInput` for the first
+    rule it breaks (the role is checked by the caller)."""
     draft = replace(draft, title=draft.title.strip(), description=draft.description.strip())
     domain.check_draft(draft)
     _check_parties(draft.parties)
-    region = Region.objects.filter(code=draft.region_code, is_active=True).first()
+    region = refs.region(draft.region_code)
     if region is None:
         raise InvalidInput("region", f"未知的区划代码“{draft.region_code}”")
     if not is_within(region.code, actor.unit.region_id):
         raise InvalidInput("region", f"发生地“{region.short_name}”不在本单位（{actor.unit.name}）辖区内")
-    channel = Channel.objects.filter(code=draft.channel_code, is_active=True).first()
+    channel = refs.channel(draft.channel_code)
     if channel is None:
         raise InvalidInput("channel", f"未知的来源渠道“{draft.channel_code}”")
+    return draft, region, channel
+
+
+TRIAGED_TAXONOMIES = ("mediation_type", "hotline_category", "request_type", "petition_category")
+
+
+def triage_context(region: Region, *, now) -> TriageContext:
+    """What the engine is told about a matter being registered (no duplicate candidates: it is new)."""
+    return TriageContext(
+        county_code=region.code[:6], reference_on=timezone.localdate(now), taxonomies=TRIAGED_TAXONOMIES,
+    )
+
+
+@dataclass
+class Registration:
+    """A checked and triaged draft with the labels it gets: everything needed to write the matter."""
+
+    draft: CaseDraft
+    region: Region
+    channel: Channel
+    suggestion: Analysis
+    primary_type: TaxonomyLabel | None
+    chosen: dict[str, TaxonomyLabel]  # taxonomy → the clerk's label (and the request type's)
+    triage_labels: dict[str, tuple[TaxonomyLabel, float, str]]  # taxonomy → (label, confidence, model version)
+
+
+def _resolve_label(taxonomy_code: str, label_code: str, field_name: str, *,
+                   refs: ReferenceRows | None = None) -> TaxonomyLabel:
+    """An active label of a code list; `InvalidInput` on `field_name` when there is none."""
+    label = (refs or ReferenceRows()).label(taxonomy_code, label_code)
+    if label is None:
+        raise InvalidInput(field_name, f"未知的分类“{label_code}”")
+    return label
+
+
+def _proposed_labels(analysis: Analysis) -> dict:
+    return {
+        taxonomy: prediction for taxonomy, prediction in analysis.labels.items() if getattr(prediction, "label", None)
+    }
+
+
+def plan_registration(draft: CaseDraft, region: Region, channel: Channel, suggestion: Analysis, *,
+                      refs: ReferenceRows) -> Registration:
+    """Choose the matter's labels: the clerk's (unknown ones are `InvalidInput`), the request type's, and the
+    engine's for the taxonomies the clerk left open; the engine's grade and complexity fill blanks."""
+    proposed = _proposed_labels(suggestion)
+    refs.load_labels([
+        *([("mediation_type", draft.primary_type_code)] if draft.primary_type_code else []),
+        *sorted(draft.labels.items()),
+        ("request_type", str(draft.request_type)),
+        *((taxonomy, prediction.label) for taxonomy, prediction in proposed.items()),
+    ])
     primary_type = (
-        _resolve_label("mediation_type", draft.primary_type_code, "primary_type") if draft.primary_type_code else None
+        _resolve_label("mediation_type", draft.primary_type_code, "primary_type", refs=refs)
+        if draft.primary_type_code else None
     )
     other_labels = [
-        _resolve_label(taxonomy, label, f"label_{taxonomy}") for taxonomy, label in sorted(draft.labels.items())
+        _resolve_label(taxonomy, label, f"label_{taxonomy}", refs=refs) for taxonomy, label in sorted(draft.labels.items())
     ]
-    now = clock.now()
-    suggestion = analyse(draft.description, context=TriageContext(
-        county_code=region.code[:6], reference_on=timezone.localdate(now), taxonomies=TRIAGED_TAXONOMIES,
-    ))
-    triage_labels = _triage_labels(suggestion)
-    if primary_type is None and "mediation_type" in triage_labels:
+    triage_labels = {
+        taxonomy: (label, prediction.confidence, getattr(prediction, "model_version", "") or "")
+        for taxonomy, prediction in proposed.items()
+        if (label := refs.label(taxonomy, prediction.label)) is not None
+    }
+    primary_from_triage = primary_type is None and "mediation_type" in triage_labels
+    if primary_from_triage:
         primary_type = triage_labels["mediation_type"][0]
-        primary_from_triage = True
-    else:
-        primary_from_triage = False
+    chosen = {label.taxonomy.code: label for label in other_labels}
+    if primary_type is not None and not primary_from_triage:
+        chosen["mediation_type"] = primary_type
+    chosen_request = refs.label("request_type", str(draft.request_type), active_only=False)
+    if chosen_request is not None:
+        chosen.setdefault("request_type", chosen_request)
     draft = replace(
         draft, grade=draft.grade or suggestion.grade.grade, complexity=draft.complexity or suggestion.grade.complexity
     )
-    case = Case.objects.create(
-        code=next_code(domain.case_code_prefix(region.code), timezone.localtime(now).year),
+    return Registration(draft, region, channel, suggestion, primary_type, chosen, triage_labels)
+
+
+def new_case(registration: Registration, *, actor, now, code: str) -> tuple[Case, list[CaseDeadline]]:
+    """The unsaved matter with its clocks started (unsaved too) and its deadline summary set."""
+    draft = registration.draft
+    case = Case(
+        code=code,
         status=next_status(None, CaseAction.REGISTER),
-        channel=channel,
+        channel=registration.channel,
         request_type=draft.request_type,
         title=draft.title,
         description=draft.description,
-        region=region,
+        region=registration.region,
         address=draft.address,
         latitude=draft.latitude,
         longitude=draft.longitude,
         occurred_at=draft.occurred_at,
         people_involved=draft.people_involved,
         amount_involved=draft.amount_involved,
-        primary_type=primary_type,
+        primary_type=registration.primary_type,
         grade=draft.grade,
         complexity=draft.complexity,
         is_urgent=draft.is_urgent,
@@ -238,73 +313,213 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
         registered_by=actor,
         registered_at=now,
     )
-    applicant = None
-    for position, party in enumerate(draft.parties):
-        person = _index_person(party, now=now)
-        CaseParty.objects.create(case=case, person=person, role=party.role, position=position)
-        if applicant is None and party.role == "applicant":
-            applicant = person
-    chosen = {label.taxonomy.code: label for label in other_labels}
-    if primary_type is not None and not primary_from_triage:
-        chosen["mediation_type"] = primary_type
-    chosen_request = TaxonomyLabel.objects.filter(taxonomy__code="request_type", code=draft.request_type).first()
-    if chosen_request is not None:
-        chosen.setdefault("request_type", chosen_request)
-    for label in chosen.values():
-        CaseLabel.objects.create(case=case, taxonomy=label.taxonomy, label=label, set_at=now, set_by=actor)
-    _keep_triage(case, triage_labels, chosen, actor=actor, now=now)
-    index_case(case)
-    Contact.objects.create(
-        case=case, channel=channel, contacted_at=now, person=applicant, summary=draft.description,
+    return case, start_clocks(case, at=now)
+
+
+def start_clocks(case: Case, *, at) -> list[CaseDeadline]:
+    """`deadlines.on_case_event(case, "registered")` for a matter not saved yet: it has no clocks to complete
+    or cancel, so none are read; the new ones are returned unsaved and the summary is set on `case`."""
+    policy = deadlines.policy_for(case)
+    case.deadline_policy = policy.id if policy else ""
+    started = []
+    if policy is not None:
+        calendar = deadlines.calendar_for(case)
+        for limit in policy.stages:
+            if limit.start_event not in deadlines.STARTS["registered"]:
+                continue
+            deadline = CaseDeadline(
+                case=case, stage=limit.stage, policy_code=policy.id, day_unit=limit.unit, limit_days=limit.limit,
+                started_at=at,
+            )
+            deadlines.recompute(deadline, calendar)
+            deadline.state = deadline_state(at, deadline.due_at, deadline.yellow_at, deadline.red_at)
+            started.append(deadline)
+    deadlines.refresh_summary(case, now=at, running=started, save=False)
+    return started
+
+
+def label_rows(case: Case, registration: Registration, *, actor, now) -> tuple[list[CaseLabel], list[TriageFeedback]]:
+    """The clerk's labels, then the engine's labels the clerk did not set; and the clerk's decision on those
+    they did set (confirmation or correction) as training feedback."""
+    labels = [
+        CaseLabel(case=case, taxonomy=label.taxonomy, label=label, set_at=now, set_by=actor)
+        for label in registration.chosen.values()
+    ]
+    feedback = []
+    for taxonomy, (label, confidence, version) in registration.triage_labels.items():
+        if taxonomy in registration.chosen:
+            feedback.append(TriageFeedback(
+                case=case, taxonomy=taxonomy, suggested_label=label.code, suggested_confidence=confidence,
+                chosen_label=registration.chosen[taxonomy].code, model_version=version, decided_at=now,
+                decided_by=actor,
+            ))
+        else:
+            labels.append(CaseLabel(case=case, taxonomy=label.taxonomy, label=label, source="triage",
+                                    confidence=confidence, set_at=now, set_by=None))
+    return labels, feedback
+
+
+def first_contact(case: Case, registration: Registration, applicant, *, actor, now) -> list[Contact | Visit]:
+    """The contact that reported the matter, and the visit when the person came in."""
+    draft = registration.draft
+    rows: list[Contact | Visit] = [Contact(
+        case=case, channel=registration.channel, contacted_at=now, person=applicant, summary=draft.description,
         external_ref=draft.external_ref, recorded_by=actor,
-    )
+    )]
     if draft.in_person:
-        Visit.objects.create(
+        rows.append(Visit(
             case=case, person=applicant, place=actor.unit.name, unit=actor.unit, visited_at=now,
             purpose="登记反映", recorded_by=actor,
-        )
-    deadlines.on_case_event(case, "registered", at=now)
-    add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data={
-        "channel": channel.code, "triage_grade": suggestion.grade.grade,
-        "triage_signals": [signal.name for signal in suggestion.grade.signals],
-    })
-    audit_case(case, CaseAction.REGISTER, actor=actor, fields=["parties", "description"])
-    return case
+        ))
+    return rows
 
 
-TRIAGED_TAXONOMIES = ("mediation_type", "hotline_category", "request_type", "petition_category")
-
-
-def _triage_labels(analysis) -> dict[str, tuple[TaxonomyLabel, float, str]]:
-    """The engine's labels that exist in the code lists: taxonomy → (label, confidence, model version)."""
-    proposed = {
-        taxonomy: prediction for taxonomy, prediction in analysis.labels.items() if getattr(prediction, "label", None)
-    }
-    found = {
-        (label.taxonomy.code, label.code): label
-        for label in TaxonomyLabel.objects.filter(
-            taxonomy__code__in=proposed, code__in=[p.label for p in proposed.values()], is_active=True
-        ).select_related("taxonomy")
-    }
+def registration_event_data(registration: Registration) -> dict:
+    grade = registration.suggestion.grade
     return {
-        taxonomy: (found[(taxonomy, p.label)], p.confidence, getattr(p, "model_version", "") or "")
-        for taxonomy, p in proposed.items()
-        if (taxonomy, p.label) in found
+        "channel": registration.channel.code, "triage_grade": grade.grade,
+        "triage_signals": [signal.name for signal in grade.signals],
     }
 
 
-def _keep_triage(case: Case, triage_labels: dict, chosen: dict, *, actor, now) -> None:
-    """Keep the engine's labels the clerk did not set, and the clerk's decision on those they did set
-    (confirmation or correction) as training feedback."""
-    for taxonomy, (label, confidence, version) in triage_labels.items():
-        if taxonomy in chosen:
-            TriageFeedback.objects.create(
-                case=case, taxonomy=taxonomy, suggested_label=label.code, suggested_confidence=confidence,
-                chosen_label=chosen[taxonomy].code, model_version=version, decided_at=now, decided_by=actor,
+REGISTRATION_AUDIT_FIELDS = ("parties", "description")
+
+
+class PersonIndex:
+    """Finds parties in the person index (ID number first, then name + phone) or adds them; a person found
+    again keeps their stored details and gets blanks filled from the new report.
+
+    One lookup per party (`find_or_add`, used by `do_register_case`), or, for a batch, `prefetch` reads every
+    party's candidates in one query and later parties of the batch find the people added by earlier ones;
+    `save` then inserts the new people and writes the filled blanks.
+    """
+
+    def __init__(self, *, now) -> None:
+        self.now = now
+        self.by_id: dict[str, Person] = {}
+        self.by_name_phone: dict[str, Person] = {}
+        self.prefetched = False
+        self.added: list[Person] = []
+        self.changed: dict[int, tuple[Person, set[str]]] = {}
+
+    @staticmethod
+    def hashes(party: PartyDraft) -> tuple[str, str, str]:
+        id_hash = lookup_hash(party.id_number, purpose="id_number") if party.id_number else ""
+        phone_hash = lookup_hash(party.phone, purpose="phone") if party.phone else ""
+        name_phone_hash = lookup_hash(f"{party.name}|{party.phone}", purpose="name_phone") if party.phone else ""
+        return id_hash, phone_hash, name_phone_hash
+
+    def prefetch(self, parties) -> None:
+        id_hashes, name_phone_hashes = set(), set()
+        for party in parties:
+            id_hash, _, name_phone_hash = self.hashes(party)
+            id_hashes.add(id_hash)
+            name_phone_hashes.add(name_phone_hash)
+        id_hashes.discard("")
+        name_phone_hashes.discard("")
+        found = Person.objects.filter(id_number_hash__in=id_hashes) | Person.objects.filter(
+            name_phone_hash__in=name_phone_hashes
+        )
+        for person in found.order_by("pk"):
+            if person.id_number_hash in id_hashes:
+                self.by_id.setdefault(person.id_number_hash, person)
+            if person.name_phone_hash in name_phone_hashes:
+                self.by_name_phone.setdefault(person.name_phone_hash, person)
+        self.prefetched = True
+
+    def _find(self, id_hash: str, name_phone_hash: str) -> Person | None:
+        if self.prefetched:
+            person = self.by_id.get(id_hash) if id_hash else None
+            return person or (self.by_name_phone.get(name_phone_hash) if name_phone_hash else None)
+        person = Person.objects.filter(id_number_hash=id_hash).first() if id_hash else None
+        if person is None and name_phone_hash:
+            person = Person.objects.filter(name_phone_hash=name_phone_hash).first()
+        return person
+
+    def find_or_add(self, party: PartyDraft) -> Person:
+        id_hash, phone_hash, name_phone_hash = self.hashes(party)
+        person = self._find(id_hash, name_phone_hash)
+        if person is None:
+            person = Person(
+                kind=party.kind, name=party.name, id_number=party.id_number, phone=party.phone,
+                address=party.address, credit_code=party.credit_code, id_number_hash=id_hash, phone_hash=phone_hash,
+                name_phone_hash=name_phone_hash, created_at=self.now,
             )
-        else:
-            CaseLabel.objects.create(case=case, taxonomy=label.taxonomy, label=label, source="triage",
-                                     confidence=confidence, set_at=now, set_by=None)
+            if self.prefetched:
+                self.added.append(person)
+                self._remember(person)
+            else:
+                person.save(force_insert=True)
+            return person
+        changed = []
+        for field_name, value in (("id_number", party.id_number), ("phone", party.phone), ("address", party.address)):
+            if value and not getattr(person, field_name):
+                setattr(person, field_name, value)
+                changed.append(field_name)
+        if party.id_number and not person.id_number_hash:
+            person.id_number_hash = id_hash
+            changed.append("id_number_hash")
+        if party.phone and not person.phone_hash:
+            person.phone_hash, person.name_phone_hash = phone_hash, name_phone_hash
+            changed += ["phone_hash", "name_phone_hash"]
+        if changed:
+            if not self.prefetched:
+                person.save(update_fields=changed)
+            else:
+                self._remember(person)
+                if person.pk is not None:
+                    self.changed.setdefault(person.pk, (person, set()))[1].update(changed)
+        return person
+
+    def _remember(self, person: Person) -> None:
+        if person.id_number_hash:
+            self.by_id.setdefault(person.id_number_hash, person)
+        if person.name_phone_hash:
+            self.by_name_phone.setdefault(person.name_phone_hash, person)
+
+    def save(self) -> None:
+        """Insert the people added and write the blanks filled (batch mode)."""
+        Person.objects.bulk_create(self.added)
+        for person, fields in self.changed.values():
+            person.save(update_fields=sorted(fields))
+
+
+def _index_person(party: PartyDraft, *, now) -> Person:
+    """One party found in (or added to) the person index, at once."""
+    return PersonIndex(now=now).find_or_add(party)
+
+
+@transaction.atomic
+def do_register_case(draft: CaseDraft, *, actor) -> Case:
+    """Register a matter and give it its code (登记赋码), with its parties, first contact and any visit."""
+    if not actor.role_set & domain.ACTION_ROLES[CaseAction.REGISTER]:
+        raise access.ActionDenied("您的角色无权登记事项")
+    refs = ReferenceRows()
+    draft, region, channel = check_registration(draft, actor=actor, refs=refs)
+    now = clock.now()
+    suggestion = analyse(draft.description, context=triage_context(region, now=now))
+    registration = plan_registration(draft, region, channel, suggestion, refs=refs)
+    code = next_code(domain.case_code_prefix(region.code), timezone.localtime(now).year)
+    case, clocks = new_case(registration, actor=actor, now=now, code=code)
+    case.save(force_insert=True)
+    people = PersonIndex(now=now)
+    parties, applicant = [], None
+    for position, party in enumerate(registration.draft.parties):
+        person = people.find_or_add(party)
+        parties.append(CaseParty(case=case, person=person, role=party.role, position=position))
+        if applicant is None and party.role == "applicant":
+            applicant = person
+    CaseParty.objects.bulk_create(parties)
+    labels, feedback = label_rows(case, registration, actor=actor, now=now)
+    CaseLabel.objects.bulk_create(labels)
+    TriageFeedback.objects.bulk_create(feedback)
+    index_case(case)
+    for row in first_contact(case, registration, applicant, actor=actor, now=now):
+        row.save(force_insert=True)
+    CaseDeadline.objects.bulk_create(clocks)
+    add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data=registration_event_data(registration))
+    audit_case(case, CaseAction.REGISTER, actor=actor, fields=REGISTRATION_AUDIT_FIELDS)
+    return case
 
 
 # --- status changes ------------------------------------------------------------------------------------

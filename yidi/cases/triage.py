@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from yidi.accounts.access import visible_cases
 from yidi.cases.models import Case, CaseParty, CaseTextKey, Person
+from yidi.core.bulk import insert_values
 from yidi.core.personal import lookup_hash
 from yidi.triage.engine import Analysis, DuplicateCandidate, DuplicateMatch, TriageContext, analyse, lsh_keys
 
@@ -104,3 +105,11 @@ def index_case(case: Case) -> None:
         [CaseTextKey(key=key, case=case) for key in dict.fromkeys(lsh_keys(case.description))],
         ignore_conflicts=True,
     )
+
+
+def index_new_cases(cases) -> None:
+    """Store the text keys of matters just registered (they have none yet) with one plain insert: a batch
+    registration writes tens of keys per matter."""
+    insert_values(CaseTextKey, ("key", "case_id"), [
+        (key, case.pk) for case in cases for key in dict.fromkeys(lsh_keys(case.description))
+    ])

@@ -1,7 +1,6 @@
 """Human-readable, unique, stable codes (一案一码): `330681-2026-000123`, and other yearly numbers (卷号)."""
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, transaction
 
 from yidi.core.models import CodeSequence
 
@@ -18,10 +17,31 @@ def next_code(prefix: str, year: int) -> str:
 def next_number(prefix: str, year: int) -> int:
     """The next number of the sequence `prefix` in `year` (1, 2, …).
 
-    The row is created if missing, then incremented with `F()` under the caller's transaction, so two
-    registrations never share a number (the UPDATE takes the row lock on both databases).
+    The row is created if missing, then incremented under the caller's transaction, so two registrations never
+    share a number (the UPDATE takes the row lock on both databases).
     """
-    with transaction.atomic():
-        CodeSequence.objects.get_or_create(prefix=prefix, year=year)
-        CodeSequence.objects.filter(prefix=prefix, year=year).update(last_value=F("last_value") + 1)
-        return CodeSequence.objects.values_list("last_value", flat=True).get(prefix=prefix, year=year)
+    return next_numbers(prefix, year, 1)[0]
+
+
+def next_numbers(prefix: str, year: int, count: int) -> range:
+    """The next `count` numbers of the sequence `prefix` in `year`, handed out with one increment (a batch of
+    registrations advances the sequence once). Gap-free per committed transaction, like `next_number`.
+
+    - one `UPDATE … RETURNING` in the common case (the row exists); the row is created on first use;
+    - the row stays locked until the caller's transaction ends.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    alias = CodeSequence.objects.db
+    connection = connections[alias]
+    table = connection.ops.quote_name(CodeSequence._meta.db_table)
+    sql = f"UPDATE {table} SET last_value = last_value + %s WHERE prefix = %s AND year = %s RETURNING last_value"  # noqa: S608
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(sql, [count, prefix, year])
+        found = cursor.fetchone()
+        if found is None:
+            CodeSequence.objects.get_or_create(prefix=prefix, year=year)
+            cursor.execute(sql, [count, prefix, year])
+            found = cursor.fetchone()
+    last = found[0]
+    return range(last - count + 1, last + 1)

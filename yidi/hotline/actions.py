@@ -6,8 +6,11 @@ Rules:
   the importer's county;
 - a file-level problem (unreadable file, unknown encoding, missing mandatory columns, merged header cells) stops
   the import before any row is written: the run is recorded as failed with the message, nothing else changes;
-- unlike the other actions this is not one transaction: each row is its own transaction (a savepoint when called
-  inside one), so a bad row leaves nothing behind and a crash mid-file leaves every committed row whole;
+- unlike the other actions this is not one transaction: rows go in batches (`YIDI_HOTLINE_BATCH_ROWS`, default
+  500), each batch one transaction written by `yidi.cases.bulk` (a savepoint when called inside one). A row the
+  registration refuses is rejected without spoiling its batch; a batch that fails as a whole is retried row by
+  row, each row its own transaction, so the failing row is isolated and stops the run. A crash mid-file leaves
+  every committed batch whole, and re-running the file imports only what is missing;
 - idempotent on the ticket number: a ticket already imported (`ImportedTicket`, unique) or already registered by
   hand (a 12345 contact with that external number) is skipped and counted; re-running a file continues it;
 - the rejected rows go to a rejects file (original columns + 行号 + 原因, personal data masked), stored with the
@@ -17,11 +20,15 @@ Rules:
 
 import contextlib
 import hashlib
+import logging
+import multiprocessing
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
@@ -30,8 +37,9 @@ from yidi.accounts.models import User
 from yidi.audit.actions import record
 from yidi.audit.models import AuditOutcome
 from yidi.cases.actions import do_register_case
+from yidi.cases.bulk import do_register_cases
 from yidi.cases.domain import InvalidInput, RuleViolation
-from yidi.cases.models import Contact
+from yidi.cases.models import Case, Contact
 from yidi.core import clock
 from yidi.hotline import files
 from yidi.hotline.domain import (
@@ -49,6 +57,7 @@ from yidi.hotline.domain import (
 from yidi.hotline.models import ImportedTicket, ImportRun, ImportStatus
 from yidi.regions.models import Region
 
+logger = logging.getLogger("yidi.hotline")
 IMPORT_ROLES = frozenset({Role.REGISTRAR, Role.DISPATCHER})
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
@@ -114,6 +123,14 @@ def _is_known(ticket_number: str) -> bool:
     )
 
 
+def _known_tickets(numbers: list[str]) -> set[str]:
+    """The ticket numbers among `numbers` imported before or registered by hand from the hotline."""
+    return set(ImportedTicket.objects.filter(ticket_number__in=numbers).values_list("ticket_number", flat=True)) | set(
+        Contact.objects.filter(external_ref__in=numbers, channel__code=CHANNEL_CODE)
+        .values_list("external_ref", flat=True)
+    )
+
+
 def _import_ticket(ticket: TicketDraft, *, run: ImportRun, actor, row_number: int) -> bool:
     """Register one ticket in its own transaction; False when it was imported before (now or concurrently)."""
     if _is_known(ticket.ticket_number):
@@ -139,31 +156,53 @@ def _save_counts(run: ImportRun) -> None:
     )
 
 
-def _execute(run: ImportRun, data: bytes, *, actor, mapping: Mapping, progress: Progress | None) -> bytes:
-    """Run the import of `data` for a saved `run`; returns the rejects file (empty when none).
+@dataclass
+class _Batch:
+    """The outcome of one batch, applied to the run's counts once the batch has committed."""
 
-    `FileError` is recorded on the run (failed, nothing imported) and raised again.
-    """
-    try:
-        table = files.read_table(data, run.file_name, mapping)
-        columns = match_columns(table.header, mapping)
-        lookup = region_lookup_for(actor.unit)
-    except FileError as error:
-        run.status, run.error, run.finished_at = ImportStatus.FAILED, str(error), clock.now()
-        with transaction.atomic():
-            run.save(update_fields=["status", "error", "finished_at"])
-            _audit(run, "import_finish", outcome=AuditOutcome.FAILED)
-        raise
-    run.status, run.total = ImportStatus.RUNNING, len(table.rows)
-    _save_counts(run)
-    if progress:
-        progress(0, run.total)
-    now = clock.now()
-    every = max(1, run.total // 100)
-    rejects: list[tuple[int, list, str]] = []
-    for number, values in table.rows:
-        row = {name: values[index] for name, index in columns.items()}
-        parsed = parse_row(row, mapping, lookup, now=now)
+    imported: int = 0
+    skipped: int = 0
+    rejects: list[tuple[int, list, str]] = field(default_factory=list)
+
+
+Row = tuple[int, list, TicketDraft | RowError]  # (line number, cell values, parsed row)
+
+
+def _import_batch(rows: list[Row], *, run: ImportRun, actor, triage_pool) -> _Batch:
+    """Register the batch's new tickets in one transaction (`yidi.cases.bulk`); a row the registration refuses
+    goes to the rejects without spoiling the others. Any other error undoes the batch and is raised."""
+    outcome = _Batch()
+    with transaction.atomic():
+        known = _known_tickets([parsed.ticket_number for _, _, parsed in rows if isinstance(parsed, TicketDraft)])
+        fresh: list[tuple[int, list, TicketDraft]] = []
+        for number, values, parsed in rows:
+            if isinstance(parsed, RowError):
+                outcome.rejects.append((number, values, parsed.reason))
+            elif parsed.ticket_number in known:
+                outcome.skipped += 1
+            else:
+                known.add(parsed.ticket_number)  # a ticket twice in one file is imported once
+                fresh.append((number, values, parsed))
+        results = do_register_cases([ticket.case for _, _, ticket in fresh], actor=actor, triage_pool=triage_pool)
+        claimed = []
+        for (number, values, ticket), result in zip(fresh, results, strict=True):
+            if isinstance(result, Case):
+                claimed.append(ImportedTicket(
+                    ticket_number=ticket.ticket_number, run=run, case=result, called_at=ticket.called_at,
+                    handling_unit=ticket.handling_unit[:100], row_number=number,
+                ))
+            else:
+                outcome.rejects.append((number, values, str(result)))
+        ImportedTicket.objects.bulk_create(claimed)  # a ticket imported concurrently fails here: batch undone
+        outcome.imported = len(claimed)
+    outcome.rejects.sort(key=lambda reject: reject[0])
+    return outcome
+
+
+def _import_rows(rows: list[Row], *, run: ImportRun, actor, rejects: list) -> None:
+    """The batch again, row by row (each in its own transaction), after the batch as a whole failed: the rows
+    before a failing one are kept and counted; the failing one stops the run (failed, with its line)."""
+    for number, values, parsed in rows:
         try:
             if isinstance(parsed, RowError):
                 raise InvalidInput("row", parsed.reason)
@@ -181,7 +220,67 @@ def _execute(run: ImportRun, data: bytes, *, actor, mapping: Mapping, progress: 
             ImportRun.objects.filter(pk=run.pk).update(error=run.error, finished_at=run.finished_at)
             raise
         run.done += 1
-        if run.done % every == 0 or run.done == run.total:
+
+
+def _count(run: ImportRun, outcome: _Batch, rows: int, rejects: list) -> None:
+    run.imported += outcome.imported
+    run.skipped += outcome.skipped
+    run.rejected += len(outcome.rejects)
+    run.done += rows
+    rejects.extend(outcome.rejects)
+
+
+def batch_rows() -> int:
+    return max(1, int(getattr(settings, "YIDI_HOTLINE_BATCH_ROWS", 500)))
+
+
+def _triage_pool():
+    """A pool of processes for the engine when `YIDI_HOTLINE_TRIAGE_WORKERS` > 1 (default 0: triage in this
+    process, which measured faster on two cores: see bench/bench_import.py)."""
+    workers = int(getattr(settings, "YIDI_HOTLINE_TRIAGE_WORKERS", 0))
+    if workers < 2:
+        return contextlib.nullcontext(None)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _execute(run: ImportRun, data: bytes, *, actor, mapping: Mapping, progress: Progress | None) -> bytes:
+    """Run the import of `data` for a saved `run`; returns the rejects file (empty when none).
+
+    Rows go in batches of `YIDI_HOTLINE_BATCH_ROWS`, each batch one transaction. A batch that fails as a whole
+    (not a refused row: a database error, a concurrent import of the same ticket) is retried row by row, so the
+    failing row is isolated: an error there stops the run (failed, with the line), every committed row kept.
+    `FileError` is recorded on the run (failed, nothing imported) and raised again.
+    """
+    try:
+        table = files.read_table(data, run.file_name, mapping)
+        columns = match_columns(table.header, mapping)
+        lookup = region_lookup_for(actor.unit)
+    except FileError as error:
+        run.status, run.error, run.finished_at = ImportStatus.FAILED, str(error), clock.now()
+        with transaction.atomic():
+            run.save(update_fields=["status", "error", "finished_at"])
+            _audit(run, "import_finish", outcome=AuditOutcome.FAILED)
+        raise
+    run.status, run.total = ImportStatus.RUNNING, len(table.rows)
+    _save_counts(run)
+    if progress:
+        progress(0, run.total)
+    now = clock.now()
+    size = batch_rows()
+    rejects: list[tuple[int, list, str]] = []
+    with _triage_pool() as pool:
+        for start in range(0, len(table.rows), size):
+            rows: list[Row] = []
+            for number, values in table.rows[start:start + size]:
+                row = {name: values[index] for name, index in columns.items()}
+                rows.append((number, values, parse_row(row, mapping, lookup, now=now)))
+            try:
+                outcome = _import_batch(rows, run=run, actor=actor, triage_pool=pool)
+            except Exception:
+                logger.exception("12345 import %s: batch from line %s failed, retried row by row", run.pk, rows[0][0])
+                _import_rows(rows, run=run, actor=actor, rejects=rejects)
+            else:
+                _count(run, outcome, len(rows), rejects)
             _save_counts(run)
             if progress:
                 progress(run.done, run.total)

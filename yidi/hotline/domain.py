@@ -100,6 +100,7 @@ class Mapping:
 
     headers: dict[str, tuple[str, ...]]
     request_types: dict[str, RequestType] = field(default_factory=dict)
+    named: dict[str, str] = field(default_factory=dict)  # header → field, as the mapping file names them
 
     def request_type(self, text: str) -> RequestType | None:
         return self.request_types.get(text) or REQUEST_TYPES.get(text)
@@ -109,31 +110,44 @@ DEFAULT_MAPPING = Mapping(headers=DEFAULT_HEADERS)
 
 
 def load_mapping(text: str) -> Mapping:
-    """A mapping file (JSON) over the default one.
+    """A mapping file in JSON over the default one (YAML files are read by `files.load_mapping_file`).
 
-    Shape: `{"columns": {"工单号码": "ticket_number", …}, "request_types": {"求决类": "help", …}}`. A header
-    named in "columns" feeds its field before any default header; unknown fields and request types are errors.
+    Shape: `{"columns": {"工单号码": "ticket_number", …}, "request_types": {"求决类": "help", …}}`.
     """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise MappingError(f"映射文件不是有效的 JSON（第 {error.lineno} 行第 {error.colno} 列）") from None
+    return mapping_from_data(data)
+
+
+def mapping_from_data(data) -> Mapping:
+    """The mapping a file's contents describe, over the default one (see `yidi/hotline/mapping.example.yaml`).
+
+    - "columns": header → field; the header feeds its field before any default header and must be in the file
+      (`match_columns` names the missing ones); an unknown field is an error;
+    - "request_types": the hotline's word → request type code; an unknown code is an error;
+    - a mandatory field left without a column is reported by `match_columns`, with the headers it accepts.
+    """
+    if data is None:
+        data = {}
     if not isinstance(data, dict) or not set(data) <= {"columns", "request_types"}:
         raise MappingError("映射文件只能包含 columns 和 request_types 两项")
-    columns, types = data.get("columns", {}), data.get("request_types", {})
+    columns, types = data.get("columns") or {}, data.get("request_types") or {}
     if not isinstance(columns, dict) or not isinstance(types, dict):
         raise MappingError("columns 和 request_types 都应是“名称: 值”的对照表")
     headers = {name: list(values) for name, values in DEFAULT_HEADERS.items()}
     for header, field_name in columns.items():
         if field_name not in FIELD_LABELS:
             raise MappingError(f"映射文件中“{header}”对应的字段“{field_name}”不存在，可用：{'、'.join(FIELD_LABELS)}")
-        headers[field_name].insert(0, header)
+        headers[field_name].insert(0, str(header))
     request_types = {}
     for text_value, code in types.items():
         if code not in RequestType._value2member_map_:
             raise MappingError(f"映射文件中诉求类型“{text_value}”对应的“{code}”不存在，可用：{'、'.join(RequestType)}")
-        request_types[text_value] = RequestType(code)
-    return Mapping(headers={name: tuple(values) for name, values in headers.items()}, request_types=request_types)
+        request_types[str(text_value)] = RequestType(code)
+    return Mapping(headers={name: tuple(values) for name, values in headers.items()}, request_types=request_types,
+                   named={str(header): field_name for header, field_name in columns.items()})
 
 
 def normalise_header(text: str) -> str:
@@ -148,6 +162,10 @@ def match_columns(header: list[str], mapping: Mapping) -> dict[str, int]:
     positions = {}
     for index, text in enumerate(header):
         positions.setdefault(normalise_header(text), index)
+    absent = [f"“{text}”（{FIELD_LABELS[name]}）" for text, name in mapping.named.items()
+              if normalise_header(text) not in positions]
+    if absent:
+        raise FileError("映射文件指定的列在文件中不存在：" + "、".join(absent) + "。未导入任何数据")
     columns: dict[str, int] = {}
     taken: set[int] = set()
     for field_name, accepted in mapping.headers.items():

@@ -17,11 +17,21 @@ import re
 import zipfile
 from dataclasses import dataclass
 
+import yaml
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 
 from yidi.core.masking import PersonalKind, mask, mask_in_text
-from yidi.hotline.domain import FORMULA_WITHOUT_VALUE, MERGED_AWAY, FileError, Mapping, normalise_header
+from yidi.hotline.domain import (
+    FORMULA_WITHOUT_VALUE,
+    MERGED_AWAY,
+    FileError,
+    Mapping,
+    MappingError,
+    load_mapping,
+    mapping_from_data,
+    normalise_header,
+)
 
 XLSX = "xlsx"
 CSV = "csv"
@@ -198,3 +208,16 @@ def rejects_csv(header: list[str], rejects: list[tuple[int, list, str]], columns
             cells.append(mask(text, kinds[index]) if index in kinds else mask_in_text(text))
         writer.writerow([*cells, number, reason])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def load_mapping_file(text: str) -> Mapping:
+    """A column-mapping file: YAML (see `mapping.example.yaml`), or JSON (a text starting with “{”)."""
+    if text.lstrip().startswith("{"):
+        return load_mapping(text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark is not None else ""
+        raise MappingError(f"映射文件不是有效的 YAML{where}") from None
+    return mapping_from_data(data)
