@@ -35,8 +35,8 @@ from yidi.core.models import TaxonomyLabel
 from yidi.core.taxonomies import MEDIATION_TYPE
 from yidi.regions.models import Region
 
-# The timeline label used for a hand link or unlink until `yidi.cases` has its own (see docs/campaigns.md).
-TIMELINE_ACTION = "update_facts"
+# The timeline rows of a hand link and unlink.
+LINK_EVENT, UNLINK_EVENT = "link_campaign", "unlink_campaign"
 # Timeline actions after which a matter's type, place or date may have changed: the rule is checked again.
 RULE_EVENTS = frozenset({"register", "set_labels", "update_facts"})
 
@@ -258,11 +258,11 @@ on_case_event.for_batch = _link_batch  # type: ignore[attr-defined]
 # --- links by hand ------------------------------------------------------------------------------------------------
 
 
-def _timeline(case: Case, *, actor, reason: str, data: dict) -> None:
+def _timeline(case: Case, action: str, *, actor, reason: str, data: dict) -> None:
     """One timeline row on the matter (its version moves once, like any other step on it)."""
     case.version += 1
     case.save(update_fields=["version", "updated_at"])
-    add_event(case, TIMELINE_ACTION, actor=actor, from_status=case.status, reason=reason, data=data)
+    add_event(case, action, actor=actor, from_status=case.status, reason=reason, data=data)
 
 
 @transaction.atomic
@@ -282,7 +282,7 @@ def do_link_matter(campaign_id: int, case_code: str, *, actor, reason: str = "")
     link.source, link.linked_at, link.linked_by, link.link_reason = LinkSource.MANUAL, now, actor, reason
     link.removed_at, link.removed_by, link.removal_reason = None, None, ""
     link.save()
-    _timeline(case, actor=actor, reason=f"纳入专项治理“{campaign.name}”" + (f"：{reason}" if reason else ""),
+    _timeline(case, LINK_EVENT, actor=actor, reason=f"纳入专项治理“{campaign.name}”" + (f"：{reason}" if reason else ""),
               data={"campaign_id": campaign.pk, "campaign": campaign.name, "linked": True})
     _audit(campaign, "link_matter", actor=actor, fields=["links"], reason=reason,
            data={"case": case.code, "source": LinkSource.MANUAL.value})
@@ -303,7 +303,7 @@ def do_unlink_matter(campaign_id: int, case_code: str, *, actor, reason: str) ->
         raise CampaignError("case_code", f"事项 {case.code} 不在本专项中")
     link.removed_at, link.removed_by, link.removal_reason = clock.now(), actor, reason
     link.save(update_fields=["removed_at", "removed_by", "removal_reason"])
-    _timeline(case, actor=actor, reason=f"移出专项治理“{campaign.name}”：{reason}",
+    _timeline(case, UNLINK_EVENT, actor=actor, reason=f"移出专项治理“{campaign.name}”：{reason}",
               data={"campaign_id": campaign.pk, "campaign": campaign.name, "linked": False})
     _audit(campaign, "unlink_matter", actor=actor, fields=["links"], reason=reason,
            data={"case": case.code, "source": link.source})

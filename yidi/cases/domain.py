@@ -175,6 +175,9 @@ EVENT_LABELS = {
     "return_visit_risk": "回访发现风险",
     "record_on_spot_attempt": "现场调解未化解",
     "grid_follow_up": "网格员跟进",
+    # Special campaigns (`yidi.campaigns`): a person links or unlinks a matter by hand.
+    "link_campaign": "纳入专项治理",
+    "unlink_campaign": "移出专项治理",
 }
 
 S = CaseStatus

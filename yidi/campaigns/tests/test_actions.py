@@ -95,7 +95,7 @@ def test_linking_by_hand_writes_one_timeline_row_and_one_audit_row(supervisor, r
     assert (link.source, link.linked_by, link.link_reason) == (LinkSource.MANUAL, supervisor, "涉及拖欠工资")
     event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
     assert CaseEvent.objects.filter(case=case).count() == events + 1
-    assert (event.action, event.reason) == ("update_facts", "纳入专项治理“欠薪专项治理”：涉及拖欠工资")
+    assert (event.action, event.reason) == ("link_campaign", "纳入专项治理“欠薪专项治理”：涉及拖欠工资")
     assert event.data == {"campaign_id": campaign.pk, "campaign": "欠薪专项治理", "linked": True}
     assert AuditEvent.objects.count() == audits + 1
     audit = AuditEvent.objects.order_by("-id").first()
