@@ -106,11 +106,14 @@ OUTBOX_DRAIN_EVERY_SECONDS = 15
 def _periodic_tasks():
     """(task, every how many seconds): the outbox drain every 15 seconds (retries; new messages go out at once
     through their own task), the deadline sweep each minute, an audit checkpoint every ten minutes, a full
-    audit-chain verification and the disabling of long-unused accounts each day."""
+    audit-chain verification, the disabling of long-unused accounts, the risk detection and the monthly figures
+    report to the platform above each day."""
     from yidi.accounts.tasks import disable_inactive_accounts_task
     from yidi.audit.tasks import verify_chain_task, write_checkpoint_task
     from yidi.integrations.tasks import deliver_outbox_task
+    from yidi.linkage.tasks import report_figures_task
     from yidi.privacy.tasks import anonymise_expired_task
+    from yidi.supervision.tasks import detect_risks_task
     from yidi.workflow.tasks import sweep_deadlines_task
 
     return [
@@ -120,6 +123,8 @@ def _periodic_tasks():
         (verify_chain_task, 86400),
         (anonymise_expired_task, 86400),
         (disable_inactive_accounts_task, 86400),
+        (detect_risks_task, 86400),  # early warning over yesterday's matters (`yidi.supervision`)
+        (report_figures_task, 86400),  # the month's figures to the platform above, if one is configured
     ]
 
 

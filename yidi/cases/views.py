@@ -299,11 +299,17 @@ def _detail_context(request, case, *, failed_action=None, failed_form=None) -> d
         "case": case, "detail": detail, "parties": parties, "action_panels": action_panels,
         "route": queries.latest_route_suggestion(case),
         "visit_summary": queries.visit_summary(case),
+        "page_links": [link for make in PAGE_LINKS if (link := make(case, user))],
         "can_add": access.can_read_cases(user) and bool(user.role_set & ADDITION_ROLES),
         "contact_form": forms.ContactForm(prefix="contact"),
         "visit_form": forms.VisitForm(prefix="visit"),
         "attachment_form": forms.AttachmentForm(prefix="attachment"),
     }
+
+
+# Pages of other apps about one matter (the court exchange, the linkage …), linked from its header: apps above
+# `cases` append a callable (case, user) -> (label, url) | None in their AppConfig.ready().
+PAGE_LINKS: list = []
 
 
 @login_required

@@ -7,6 +7,11 @@ class CourtConfig(AppConfig):
 
     def ready(self) -> None:
         from yidi.cases.actions import EVENT_LISTENERS
+        from yidi.cases.views import PAGE_LINKS
+        from yidi.court.queries import case_page_link
+
+        if case_page_link not in PAGE_LINKS:
+            PAGE_LINKS.append(case_page_link)
         from yidi.court.outbound import on_case_event
 
         if on_case_event not in EVENT_LISTENERS:

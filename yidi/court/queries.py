@@ -109,3 +109,14 @@ def count_attention(user) -> dict[str, int]:
 
 def get_case(user, code: str) -> Case:
     return access.get_case_for_user(user, code)
+
+
+def case_page_link(case: Case, user) -> tuple[str, str] | None:
+    """The matter page's link to its court exchange: for a matter a court referred, or one with court messages."""
+    from django.urls import reverse
+
+    referred = case.channel.code.startswith("court_") if case.channel_id else False
+    if referred or CourtMessage.objects.filter(case=case).exists() or OutboxMessage.objects.filter(
+            kind="court", subject_type="case", subject_id=case.code).exists():
+        return "诉调对接记录", reverse("court_case", args=[case.code])
+    return None

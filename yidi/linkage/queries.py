@@ -169,3 +169,17 @@ def case_exchange(case: Case) -> dict:
                          .order_by("created_at", "id")),
         "status_label": STATUS_LABELS[CaseStatus(case.status)],
     }
+
+
+def case_page_link(case: Case, user) -> tuple[str, str] | None:
+    """The matter page's link to its linkage page: a matter assigned from above or transferred, or one a user may
+    ask to transfer while a platform above is configured."""
+    from django.urls import reverse
+
+    exchanged = (ReceivedAssignment.objects.filter(case=case).exists()
+                 or TransferRequest.objects.filter(case=case).exists())
+    may_transfer = (case.status == CaseStatus.REGISTERED and can_request_transfer(user)
+                    and bool(active_peers(PeerDirection.ABOVE)))
+    if exchanged or may_transfer:
+        return "三级联动", reverse("linkage_case", args=[case.code])
+    return None

@@ -89,6 +89,18 @@ class Command(BaseCommand):
 
                     visits = evaluation_demo.build(until=until)
                     self.stdout.write(f"回访：已登记到期回访 {visits['recorded']} 次，其中发现风险 {visits['risky']} 次")
+                if apps.is_installed("yidi.analytics"):  # resident populations for 万人成讼率 (demo estimates)
+                    from yidi.analytics.models import RegionPopulation
+                    from yidi.analytics.seed import seed_demo_population
+                    from yidi.regions.models import Region
+
+                    seed_demo_population(Region, RegionPopulation)
+                if apps.is_installed("yidi.supervision"):
+                    from yidi.supervision import demo as supervision_demo
+
+                    alert = supervision_demo.seed_wage_arrears_cluster(until=until)
+                    if alert is not None:
+                        self.stdout.write(f"风险预警：春节前欠薪聚集 12 件，已生成预警“{alert.title}”")
                 if not options["commit"]:
                     raise DryRun
         except DryRun:
