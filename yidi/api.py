@@ -13,7 +13,9 @@ from yidi.cases.api import reference_router
 from yidi.cases.api import router as cases_router
 from yidi.core.api_errors import install_error_handlers
 from yidi.court.api import router as court_router
+from yidi.evaluation.api import router as evaluation_router
 from yidi.linkage.api import router as linkage_router
+from yidi.mediation.api import router as mediation_router
 from yidi.supervision.api import router as supervision_router
 
 api = NinjaAPI(
@@ -28,6 +30,8 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", cases_router)
 api.add_router("/reference", reference_router)
+api.add_router("/", mediation_router)
+api.add_router("/", evaluation_router)
 api.add_router("/court", court_router)
 api.add_router("/linkage", linkage_router)
 api.add_router("/analytics", analytics_router)

@@ -11,7 +11,17 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
-from yidi.cases.domain import CaseStatus, Complexity, Grade, HandlingMode, Outcome, RequestType
+from yidi.accounts.domain import HandlingLevel
+from yidi.cases.domain import (
+    CaseStatus,
+    Complexity,
+    DiversionRoute,
+    Grade,
+    HandlingMode,
+    Outcome,
+    RequestType,
+)
+from yidi.core.deadlines import PARTY_STAGES, Stage
 
 EARLIEST_OCCURRED_AT = datetime(1949, 10, 1, tzinfo=UTC)
 
@@ -63,13 +73,106 @@ class CaseIn(RequestSchema):
         return value
 
 
-class CaseActionIn(RequestSchema):
-    """The body of an action; which fields are needed depends on the action (checked by the action)."""
+# --- the bodies of the actions: one schema each; texts the action requires are checked by the action (400
+# `invalid_input` with its field), so a blank one gets the same Chinese message as on the page ---------------------
 
-    reason: _text(2000) = ""
-    mode: HandlingMode | None = None
-    outcome: Outcome | None = None
+UnitCode = _text(60, min_length=1)
+Reason = _text(2000)
+# The unit's own clocks (the parties' periods are neither paused nor extended).
+UnitStage = Literal[tuple(stage.value for stage in Stage if stage not in PARTY_STAGES)]  # type: ignore[valid-type]
+
+
+class NoBodyIn(RequestSchema):
+    """受理、签收、接收转办、恢复计时 … carry nothing (an empty object, or no body)."""
+
+
+class ReasonIn(RequestSchema):
+    reason: Reason
+
+
+class DeclineIn(RequestSchema):
+    reason: Reason
+    route_told: _text(500) = Field(description="已告知当事人的其他解决途径")
+
+
+class AssignIn(RequestSchema):
+    lead_unit: UnitCode
+    co_units: Annotated[list[UnitCode], Field(max_length=10)] = []
+    note: _text(500) = ""
+    handling_level: HandlingLevel | None = None
+    override_reason: _text(500) = Field("", description="与分派规则建议的主办单位不同时必填")
+
+
+class StartHandlingIn(RequestSchema):
+    mode: HandlingMode
+
+
+class DivertIn(RequestSchema):
+    route: DiversionRoute
+    reason: Reason
+
+
+class ConcludeIn(RequestSchema):
+    outcome: Outcome
     summary: _text(2000) = ""
+
+
+class CloseIn(RequestSchema):
+    note: _text(2000) = ""
+
+
+class TransferIn(RequestSchema):
+    to_unit: UnitCode
+    reason: Reason
+
+
+class ConsultationIn(RequestSchema):
+    units: Annotated[list[UnitCode], Field(min_length=1, max_length=20)]
+    minutes: _text(10000)
+    decisions: _text(5000)
+
+
+class MarkUrgentIn(RequestSchema):
+    reason: _text(2000) = ""
+
+
+class ExtensionIn(RequestSchema):
+    stage: UnitStage
+    days: Annotated[StrictInt, Field(ge=1, le=365)]
+    reason: Reason
+
+
+class ExtensionDecisionIn(RequestSchema):
+    approve: StrictBool
+    reason: _text(2000) = Field("", description="不同意时必填")
+
+
+class PauseIn(RequestSchema):
+    stage: UnitStage
+    reason: Reason
+
+
+class ResumeIn(RequestSchema):
+    stage: UnitStage
+
+
+class ResolveOnSpotIn(RequestSchema):
+    outcome: Literal["written_agreement", "oral_agreement"]
+    summary: _text(2000)
+
+
+class ContactIn(RequestSchema):
+    """Another report of the matter (a repeated call, a new complaint about it)."""
+
+    channel: _text(40, min_length=1)
+    summary: _text(10000)
+    external_ref: _text(60) = ""
+    party: PartyIn | None = Field(None, description="反映人（不填则为匿名或同一反映人）")
+
+
+class VisitIn(RequestSchema):
+    place: _text(120)
+    purpose: _text(200) = ""
 
 
 class CodeName(Schema):
@@ -102,6 +205,34 @@ class ContactOut(Schema):
     external_ref: str
 
 
+class ContactItemOut(ContactOut):
+    id: int
+    case_version: int
+
+
+class ContactPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[ContactItemOut]
+
+
+class VisitOut(Schema):
+    id: int
+    place: str
+    unit: CodeName | None
+    visited_at: datetime
+    purpose: str
+    case_version: int
+
+
+class VisitPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[VisitOut]
+
+
 class CaseSummaryOut(Schema):
     code: str
     status: str
@@ -117,6 +248,8 @@ class CaseSummaryOut(Schema):
     lead_unit: CodeName | None
     registered_at: datetime
     updated_at: datetime
+    due_at: datetime | None
+    deadline_state: str
     version: int
 
 
@@ -138,7 +271,51 @@ class CasePage(Schema):
     count: int
     page: int
     page_size: int
+    next_cursor: str | None = Field(description="按 since/cursor 同步时：下一次请求的 cursor；否则为 null")
     results: list[CaseSummaryOut]
+
+
+class PauseOut(Schema):
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class ExtensionOut(Schema):
+    id: int
+    days: int
+    reason: str
+    status: str
+    status_label: str
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_reason: str
+
+
+class DeadlineOut(Schema):
+    stage: str
+    stage_label: str
+    policy: str
+    day_unit: str
+    limit_days: int
+    started_at: datetime
+    due_at: datetime
+    state: str
+    state_label: str
+    is_running: bool
+    is_paused: bool
+    is_overdue: bool
+    pauses: list[PauseOut]
+    extension_days: int
+    met_at: datetime | None
+    cancelled_at: datetime | None
+    extensions: list[ExtensionOut]
+
+
+class CaseDeadlinesOut(Schema):
+    code: str
+    due_at: datetime | None
+    deadline_state: str
+    deadlines: list[DeadlineOut]
 
 
 class ErrorOut(Schema):
@@ -168,12 +345,19 @@ class RegionOut(Schema):
     parent: str | None
 
 
-class CaseListQuery(Schema):
+class PageQuery(Schema):
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=100)
+
+
+class CaseListQuery(PageQuery):
     status: list[CaseStatus] = Field(default_factory=list, description="状态，可多次指定")
     region: str = Field("", pattern=r"^\d{0,15}$", description="区划代码：该区划及其下级")
-    since: AwareDatetime | None = Field(None, description="只列出此时间之后有变化的事项（含时区）")
+    since: AwareDatetime | None = Field(
+        None, description="同步：从此时间起（含）有变化的事项，按变化时间先后排列（含时区）；翻页用 next_cursor"
+    )
+    cursor: str = Field("", max_length=80, pattern=r"^[A-Za-z0-9_-]*$",
+                        description="同步：上一页的 next_cursor，列出其后有变化的事项")
 
 
 class RegionQuery(Schema):

@@ -104,6 +104,7 @@ MATRIX: dict[str, str | set[str]] = {
     "api_reference_channels": "token",
     "api_reference_taxonomy": "token",
     "api_reference_regions": "token",
+    "api_ping": "public",
     # Open311 GeoReport v2: public reads without personal data (only matters of the open311 channel)
     "open311_discovery": "public",
     "open311_services": "public",
