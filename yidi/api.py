@@ -2,12 +2,14 @@
 
 OpenAPI at /api/v1/openapi.json, browsable docs at /api/v1/docs (Swagger UI from ninja's own static files, no
 CDN; `ninja` is in INSTALLED_APPS for that). Errors: `yidi.core.api_errors`. Authentication: bearer tokens of
-integration clients (`yidi.accounts.api_auth`), so no CSRF (no cookie is ever read).
+integration clients (`yidi.accounts.api_auth`), so no CSRF (no cookie is ever read); each client is throttled to
+its rate on every router.
 """
 
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
+from yidi.accounts.api_auth import client_throttle
 from yidi.analytics.api import router as analytics_router
 from yidi.cases.api import reference_router
 from yidi.cases.api import router as cases_router
@@ -26,6 +28,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     docs=Swagger(settings={"validatorUrl": None}),  # no badge fetched from validator.swagger.io
+    throttle=client_throttle(),  # every client's rate, whichever router it calls (429 `rate_limited`)
 )
 install_error_handlers(api)
 api.add_router("/", cases_router)
