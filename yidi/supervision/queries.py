@@ -176,6 +176,11 @@ def list_instructions(alert: Alert) -> list[CommandInstruction]:
     return list(alert.instructions.select_related("given_by").order_by("-given_at", "-id"))
 
 
+def is_task_visible(user, task_id: int) -> bool:
+    """A command task of an alert the user may see (others answer 404, like a task that does not exist)."""
+    return CommandTask.objects.filter(pk=task_id, alert__in=visible_alerts(user)).exists()
+
+
 def list_unit_tasks(user, *, status: str = "") -> QuerySet:
     """The command tasks given to the user's unit (我的指挥任务), open ones first by deadline."""
     if not user.unit_id or not access.can_read_cases(user):

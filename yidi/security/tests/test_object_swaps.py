@@ -56,7 +56,77 @@ OBJECT_URLS = {
     "hotline_import_run": ("get", lambda o: {"run_id": swap_import_run().pk}),
     "hotline_import_progress": ("get", lambda o: {"run_id": swap_import_run().pk}),
     "hotline_import_rejects": ("get", lambda o: {"run_id": swap_import_run().pk}),
+    # early warning and the command view: an alert of 枫桥镇 holding its matter, and a task given for it
+    "alert_detail": ("get", lambda o: {"alert_id": _alert(o).pk}),
+    "alert_step": ("post", lambda o: {"alert_id": _alert(o).pk, "step": "assess"}),
+    "command_view": ("get", lambda o: {"alert_id": _alert(o).pk}),
+    "command_task_assign": ("post", lambda o: {"alert_id": _alert(o).pk}),
+    "command_instruction": ("post", lambda o: {"alert_id": _alert(o).pk}),
+    "command_task_complete": ("post", lambda o: {"task_id": _task(o).pk}),
+    # campaigns of 枫桥镇
+    "campaign_detail": ("get", lambda o: {"campaign_id": _campaign(o).pk}),
+    "campaign_edit": ("post", lambda o: {"campaign_id": _campaign(o).pk}),
+    "campaign_activate": ("post", lambda o: {"campaign_id": _campaign(o).pk}),
+    "campaign_end": ("post", lambda o: {"campaign_id": _campaign(o).pk}),
+    "campaign_link": ("post", lambda o: {"campaign_id": _campaign(o).pk}),
+    "campaign_unlink": ("post", lambda o: {"campaign_id": _campaign(o).pk}),
+    "campaign_export_csv": ("get", lambda o: {"campaign_id": _campaign(o).pk}),
+    "campaign_export_xlsx": ("get", lambda o: {"campaign_id": _campaign(o).pk}),
+    # a matter's court exchange and linkage pages; a platform below (its page is for the centre's oversight)
+    "court_case": ("get", lambda o: {"code": o["case"].code}),
+    "court_apply_answer": ("post", lambda o: {"code": o["case"].code, "message_id": 1}),
+    "linkage_case": ("get", lambda o: {"code": o["case"].code}),
+    "linkage_case_transfer": ("post", lambda o: {"code": o["case"].code}),
+    "linkage_peer": ("get", lambda o: {"peer_id": _peer(o).pk}),
+    # figures: a handler of another township is not an oversight role; a unit of 枫桥镇 is outside any scope of theirs
+    "analytics_kpis_export": ("get", lambda o: {"table_format": "csv"}),
+    "analytics_matters_export": ("get", lambda o: {"table_format": "csv"}),
+    "analytics_rankings_export": ("get", lambda o: {"table_format": "csv"}),
+    "dashboard_export": ("get", lambda o: {"dashboard_table": "types", "table_format": "csv"}),
+    "dashboard_matters_export": ("get", lambda o: {"table_format": "csv"}),
+    "dashboard_mediators_export": ("get", lambda o: {"table_format": "csv"}),
+    "dashboard_region_map": ("get", lambda o: {"county_code": "330681"}),
+    "dashboard_unit": ("get", lambda o: {"unit_code": "fq-platform"}),
+    "dashboard_unit_export": ("get", lambda o: {"unit_code": "fq-platform", "dashboard_table": "types",
+                                                 "table_format": "csv"}),
 }
+
+
+def _alert(objects):
+    if "alert" not in objects:
+        from yidi.supervision.actions import do_raise_manual_alert
+
+        objects["alert"] = do_raise_manual_alert(actor=objects["dispatcher"], title="枫桥镇群体性苗头",
+                                                 reason="同一工地多人反映欠薪", severity="red",
+                                                 case_codes=[objects["case"].code])
+    return objects["alert"]
+
+
+def _task(objects):
+    from datetime import timedelta
+
+    from yidi.core import clock
+    from yidi.supervision.actions import do_assign_command_task
+
+    return do_assign_command_task(_alert(objects).pk, actor=objects["dispatcher"], unit_code="fq-platform",
+                                  action="核实工地欠薪人数", due_at=clock.now() + timedelta(days=3))
+
+
+def _campaign(objects):
+    if "campaign" not in objects:
+        from yidi.campaigns.tests.support import make_campaign
+
+        objects["campaign"] = make_campaign(objects["dispatcher"])
+    return objects["campaign"]
+
+
+def _peer(objects):
+    if "peer" not in objects:
+        from yidi.linkage.domain import PeerDirection
+        from yidi.linkage.tests.helpers import make_peer
+
+        objects["peer"] = make_peer(PeerDirection.BELOW, "330681")[0]
+    return objects["peer"]
 
 
 def _object_url_names(resolver=None) -> set[str]:
@@ -89,7 +159,8 @@ def fengqiao_objects(registrar, dispatcher, handler):
     )
     export = do_request_export(actor=dispatcher, filters=CaseFilters(), filter_summary="全部",
                                reason="向法院移送调解材料，需要当事人完整联系方式")
-    return {"case": case, "attachment": attachment, "party": case.parties.first(), "export": export}
+    return {"case": case, "attachment": attachment, "party": case.parties.first(), "export": export,
+            "dispatcher": dispatcher}
 
 
 def _state(objects):
