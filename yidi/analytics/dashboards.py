@@ -35,7 +35,7 @@ from django.utils.http import content_disposition_header
 
 from yidi.accounts import access
 from yidi.accounts.models import Unit
-from yidi.analytics import engine, queries, tables
+from yidi.analytics import engine, queries, rollup, tables
 from yidi.analytics.domain import KPI_BY_CODE, InvalidSlice, KpiValue, Part
 from yidi.analytics.engine import Slice
 from yidi.analytics.exports import CONTENT_TYPES, do_export_table
@@ -305,8 +305,8 @@ def _months(s: Slice) -> list[str]:
     return months
 
 
-def monthly_table(s: Slice, links: Links, base: QuerySet, *, unit_id: int | None = None) -> Table:
-    """Registered and closed per month (two GROUP BY queries), every month of the period listed."""
+def monthly_series(s: Slice, base: QuerySet, *, unit_id: int | None = None) -> dict[str, dict[str, int]]:
+    """Registered and closed per month "YYYY-MM" (two GROUP BY queries)."""
     series = {}
     for measure in ("registered", "closed"):
         rows = base.filter(measure_q(measure, s))
@@ -316,6 +316,11 @@ def monthly_table(s: Slice, links: Links, base: QuerySet, *, unit_id: int | None
         grouped = rows.annotate(month=TruncMonth(time_field)).values("month").annotate(n=Count("pk")).order_by()
         series[measure] = {f"{timezone.localtime(row['month']) if timezone.is_aware(row['month']) else row['month']:%Y-%m}":
                            row["n"] for row in grouped}
+    return series
+
+
+def monthly_table(s: Slice, links: Links, series: dict[str, dict[str, int]]) -> Table:
+    """Registered and closed per month (from `monthly_series` or the rollup), every month of the period listed."""
     table = Table("monthly", "月度趋势", ["月份", "登记（件）", "办结（件）"])
     for month in _months(s):
         table.rows.append([Cell(month)] + [
@@ -356,6 +361,74 @@ def area_rows(s: Slice, base: QuerySet) -> dict[str, dict]:
         aggregates[f"{code}__d"] = Count("pk", filter=denominator)
     return {row["area"]: row for row in base.annotate(area=Substr("region_id", 1, length)).values("area")
             .annotate(**aggregates).order_by()}
+
+
+SNAPSHOT_MEASURES = ("registered_open", "open_now", "overdue_now", "red_now", "yellow_now")
+
+
+def snapshot_area_rows(s: Slice, base: QuerySet) -> dict[str, dict]:
+    """The snapshot measures (and 其中在办) per area, from the open matters only (one GROUP BY)."""
+    length = len(s.region_code) + 3
+    aggregates = {code: Count("pk", filter=measure_q(code, s)) for code in SNAPSHOT_MEASURES}
+    return {row["area"]: row for row in base.filter(status__in=_OPEN).annotate(area=Substr("region_id", 1, length))
+            .values("area").annotate(**aggregates).order_by()}
+
+
+@dataclass
+class OverviewCounts:
+    """The overview's grouped figures, wherever they came from (the matters, or the rollup and the open matters)."""
+
+    per_area: dict[str, dict]  # area → every measure, "resolution__n" and "resolution__d"
+    by_type: list[dict]  # primary_type_id, primary_type__name, n (registered), most first
+    by_channel: list[dict]  # channel_id, channel__name, n
+    monthly: dict[str, dict[str, int]]  # "registered"/"closed" → month → n
+    source: str  # "live" or "rollup"
+
+
+def live_counts(s: Slice, base: QuerySet) -> OverviewCounts:
+    """Every grouped figure of the overview straight from the matters (GROUP BY queries)."""
+    registered = measure_q("registered", s)
+    return OverviewCounts(
+        area_rows(s, base), _grouped(base, registered, "primary_type_id", "primary_type__name"),
+        _grouped(base, registered, "channel_id", "channel__name"), monthly_series(s, base), "live")
+
+
+def rolled_up_counts(s: Slice, base: QuerySet, through_on) -> OverviewCounts:
+    """The same figures from the daily rollup (days up to `through_on`; later days live) and the open matters."""
+    counts = rollup.period_counts(s.region_code, s.period.starts_on, s.period.ends_on, through_on=through_on)
+    snapshot = snapshot_area_rows(s, base)
+    per_area = {}
+    for area in set(counts.by_area) | set(snapshot):
+        day = counts.by_area.get(area, {})
+        now_ = snapshot.get(area, {})
+        per_area[area] = {"registered": day.get("registered", 0), "concluded": day.get("concluded", 0),
+                          "closed": day.get("closed", 0), "resolution__n": day.get("resolved", 0),
+                          "resolution__d": day.get("concluded", 0),
+                          **{code: now_.get(code, 0) for code in SNAPSHOT_MEASURES}}
+    type_names = dict(TaxonomyLabel.objects.filter(pk__in=[k for k in counts.by_type if k is not None])
+                      .values_list("pk", "name"))
+    channel_names = dict(Channel.objects.filter(pk__in=list(counts.by_channel)).values_list("pk", "name"))
+    by_type = sorted(({"primary_type_id": k, "primary_type__name": type_names.get(k), "n": n}
+                      for k, n in counts.by_type.items()), key=_most_first("primary_type_id"))
+    by_channel = sorted(({"channel_id": k, "channel__name": channel_names.get(k), "n": n}
+                         for k, n in counts.by_channel.items()), key=_most_first("channel_id"))
+    monthly = {measure: {month: row[measure] for month, row in counts.by_month.items() if row[measure]}
+               for measure in ("registered", "closed")}
+    return OverviewCounts(per_area, by_type, by_channel, monthly, "rollup")
+
+
+def _most_first(column: str):
+    """The order of `_grouped`: most first, then by id (nulls last, as PostgreSQL and SQLite sort … ASC differ)."""
+    return lambda row: (-row["n"], row[column] is None, row[column] or 0)
+
+
+def overview_counts(s: Slice, base: QuerySet) -> OverviewCounts:
+    """From the rollup when it serves the region and has been built (refreshed first when stale), else live."""
+    if rollup.serves(s.region_code):
+        state = rollup.ensure_fresh()
+        if state is not None:
+            return rolled_up_counts(s, base, state.through_on)
+    return live_counts(s, base)
 
 
 def area_table(s: Slice, links: Links, rows: dict[str, dict], names: dict[str, str]) -> Table:
@@ -448,14 +521,12 @@ def overview(s: Slice, *, map_measure: str = "registered") -> dict:
 def _overview(s: Slice, map_measure: str) -> dict:
     links = Links(s)
     base = region_cases(s.region_code)
-    per_area = area_rows(s, base)
+    grouped = overview_counts(s, base)
+    per_area = grouped.per_area
     counts = {code: sum(_count(row[code]) for row in per_area.values()) for code in MEASURES}
-    registered = measure_q("registered", s)
-    by_type = breakdown_table("by_type", "按纠纷类型（本期登记）", "纠纷类型",
-                              _grouped(base, registered, "primary_type_id", "primary_type__name"), "primary_type_id",
+    by_type = breakdown_table("by_type", "按纠纷类型（本期登记）", "纠纷类型", grouped.by_type, "primary_type_id",
                               "primary_type__name", "type", "registered", links, empty_name="待分类")
-    by_channel = breakdown_table("by_channel", "按来源渠道（本期登记）", "来源渠道",
-                                 _grouped(base, registered, "channel_id", "channel__name"), "channel_id",
+    by_channel = breakdown_table("by_channel", "按来源渠道（本期登记）", "来源渠道", grouped.by_channel, "channel_id",
                                  "channel__name", "channel", "registered", links, empty_name="未知渠道")
     by_unit = breakdown_table("overdue_by_unit", "当前超期事项按主办单位", "主办单位",
                               _grouped(base, measure_q("overdue_now", s), "lead_unit_id", "lead_unit__name",
@@ -464,7 +535,7 @@ def _overview(s: Slice, map_measure: str) -> dict:
                               label_url=lambda row: reverse("dashboard_unit", args=[row["lead_unit__code"]])
                               + f"?{tables.slice_query(s)}" if row["lead_unit__code"] else "")
     by_unit.note = SNAPSHOT_NOTE
-    monthly = monthly_table(s, links, base)
+    monthly = monthly_table(s, links, grouped.monthly)
     names = _area_names(s)
     areas = area_table(s, links, per_area, names)
     region_map = RegionMap.objects.filter(county_id=s.region_code).only("county_id", "mapping").first() \
@@ -503,7 +574,7 @@ def _unit_page(s: Slice, unit: Unit) -> dict:
         _grouped(base, measure_q("open_now", s) & Q(lead_unit_id=unit.pk), "primary_type_id", "primary_type__name"),
         "primary_type_id", "primary_type__name", "type", "open_now", links, empty_name="待分类")
     open_by_type.note = SNAPSHOT_NOTE
-    monthly = monthly_table(s, links, base, unit_id=unit.pk)
+    monthly = monthly_table(s, links, monthly_series(s, base, unit_id=unit.pk))
     monthly.header = ["月份", "本单位登记（件）", "本单位主办办结（件）"]
     summary = Table("summary", "事项概况", ["统计项", "数量（件）", "说明"], [
         [Cell(card["label"]), Cell(card["value"], card["url"]), Cell(card["description"])]

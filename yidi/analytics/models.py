@@ -105,3 +105,38 @@ class AssessmentDeduction(models.Model):
             models.UniqueConstraint(fields=["scheme", "kind"], name="assessment_deduction_one_per_kind"),
             models.CheckConstraint(condition=Q(points_per_item__gt=0), name="assessment_deduction_positive"),
         ]
+
+
+class DailyCount(models.Model):
+    """The daily rollup (日汇总) behind the county overview: how many matters were registered, concluded (with a
+    result), concluded as resolved and closed on one Shanghai day, per township × dispute type × channel. Each
+    count is on its own day (a matter registered on the 3rd and closed on the 9th counts on both rows). Derived
+    data: rebuilt and refreshed by `yidi.analytics.rollup` only, never edited; days after `RollupState.through_on`
+    are computed live from the matters."""
+
+    day = models.DateField()
+    area = models.CharField(max_length=12)  # the township code (first 9 digits) of the matter's region, or shorter
+    type_id = models.IntegerField(null=True)  # Case.primary_type_id (a TaxonomyLabel), null for 待分类
+    channel_id = models.IntegerField()  # Case.channel_id
+    registered = models.PositiveIntegerField(default=0)
+    concluded = models.PositiveIntegerField(default=0)  # concluded in the day with an outcome (化解率's denominator)
+    resolved = models.PositiveIntegerField(default=0)  # of which resolved (化解率's numerator)
+    closed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "每日汇总"
+        verbose_name_plural = "每日汇总"
+        indexes = [models.Index(fields=["day", "area"], name="daily_count_day_area")]  # a period's rows of a county
+
+
+class RollupState(models.Model):
+    """Where the daily rollup stands (one row): every day up to `through_on` is in `DailyCount`, and every change
+    to matters up to `changes_seen_at` (their `updated_at`) is in it."""
+
+    through_on = models.DateField(null=True)
+    changes_seen_at = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "日汇总状态"
+        verbose_name_plural = "日汇总状态"
