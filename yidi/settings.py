@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "yidi.analytics",
     "yidi.supervision",
     "yidi.campaigns",
+    "yidi.backup",
     "yidi.privacy",
 ]
 
@@ -183,6 +184,17 @@ else:
             "OPTIONS": SQLITE_OPTIONS,
         }
     }
+# A read replica (docs/scaling.md): the pages marked with `yidi.core.db_router.reading_from_replica()` (dashboards,
+# KPI pages, rankings, exports, the implementation report) read from it outside write transactions; writes and
+# everything else stay on `default`. Unreachable: a warning, then the primary for YIDI_REPLICA_RETRY_SECONDS.
+REPLICA_DATABASE_URL = env("YIDI_REPLICA_DATABASE_URL")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL, conn_max_age=env_int("YIDI_DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("YIDI_REPLICA_CONNECT_TIMEOUT", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # the test suite has one database
+DATABASE_ROUTERS = ["yidi.core.db_router.ReplicaRouter"]
+YIDI_REPLICA_RETRY_SECONDS = env_int("YIDI_REPLICA_RETRY_SECONDS", 30)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -283,6 +295,10 @@ YIDI_OUTBOX_MAX_ATTEMPTS = env_int("YIDI_OUTBOX_MAX_ATTEMPTS", 6)
 # How long a claimed message is leased to its worker: one that dies while sending leaves it to be sent again after
 # this (longer than any transport's time-out).
 YIDI_OUTBOX_LEASE_SECONDS = env_int("YIDI_OUTBOX_LEASE_SECONDS", 600)
+# Backups (docs/backup.md): where `backup` writes archives (default DATA_DIR/backups), and the folder of
+# pg_dump/pg_restore/psql when those on PATH are of another major version than the server.
+YIDI_BACKUP_DIR = env("YIDI_BACKUP_DIR")
+YIDI_BACKUP_PG_BIN_DIR = env("YIDI_BACKUP_PG_BIN_DIR")
 # The public address of this instance, for links in messages to citizens (the portal is at /p/).
 YIDI_PUBLIC_BASE_URL = env("YIDI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # Evaluation and return visits (`yidi.evaluation`): how long after the result the person may evaluate online;

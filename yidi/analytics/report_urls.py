@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 
 from yidi.accounts.domain import Role
 from yidi.analytics.report import FORMATS, ReportError, do_generate_report
+from yidi.core.db_router import reading_from_replica
 from yidi.regions.models import Region
 
 REPORT_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR})
@@ -30,6 +31,7 @@ def _region_choices(scope_code: str) -> list[tuple[str, str]]:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def implementation_report(request):
     user = request.user
     if not (user.unit_id and user.role_set & REPORT_ROLES):

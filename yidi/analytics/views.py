@@ -15,6 +15,7 @@ from yidi.analytics import engine, queries, tables
 from yidi.analytics.domain import KPI_BY_CODE, KPIS, PART_LABELS, InvalidSlice, Part
 from yidi.analytics.exports import CONTENT_TYPES, do_export_table
 from yidi.analytics.queries import SCORE, SliceRequest
+from yidi.core.db_router import reading_from_replica
 
 EXPORT_MAX_ROWS = 50000
 
@@ -65,6 +66,7 @@ def _file(request: HttpRequest, rows: list[list], *, fmt: str, title: str, what:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def kpi_table(request: HttpRequest) -> HttpResponse:
     _require_viewer(request)
     s, error = _scoped(request)
@@ -78,6 +80,7 @@ def kpi_table(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def kpi_export(request: HttpRequest, table_format: str) -> HttpResponse:
     _require_viewer(request)
     s, error = _scoped(request)
@@ -98,6 +101,7 @@ def _drill(request: HttpRequest):
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def matter_list(request: HttpRequest) -> HttpResponse:
     _require_viewer(request)
     if not request.GET.get("kpi"):
@@ -118,6 +122,7 @@ def matter_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def matter_export(request: HttpRequest, table_format: str) -> HttpResponse:
     _require_viewer(request)
     s, chosen, error = _drill(request)
@@ -137,6 +142,7 @@ def _ranking(request: HttpRequest, s):
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def ranking_page(request: HttpRequest) -> HttpResponse:
     _require_viewer(request)
     s, error = _scoped(request)
@@ -154,6 +160,7 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def ranking_export(request: HttpRequest, table_format: str) -> HttpResponse:
     _require_viewer(request)
     s, error = _scoped(request)

@@ -21,6 +21,7 @@ from yidi.campaigns import actions, queries
 from yidi.campaigns.domain import LINK_SOURCE_LABELS, CampaignError, CampaignStatus, LinkSource
 from yidi.campaigns.forms import CampaignForm, LinkForm, UnlinkForm
 from yidi.campaigns.models import Campaign, CampaignMatter
+from yidi.core.db_router import reading_from_replica
 
 PAGE_SIZE = 20
 CHART_WIDTH, CHART_HEIGHT, CHART_PADDING = 720, 160, 24
@@ -32,6 +33,7 @@ def _require_reader(user) -> None:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def campaign_list(request):
     _require_reader(request.user)
     campaigns = list(queries.list_campaigns(request.user))
@@ -275,10 +277,12 @@ def _export(request, campaign_id: int, fmt: str) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def campaign_export_csv(request, campaign_id: int):
     return _export(request, campaign_id, "csv")
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def campaign_export_xlsx(request, campaign_id: int):
     return _export(request, campaign_id, "xlsx")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from yidi.accounts.access import ActionDenied, CaseNotFound
 from yidi.cases.domain import RuleViolation
 from yidi.core import clock
+from yidi.core.db_router import reading_from_replica
 from yidi.regions.models import Region
 from yidi.supervision import actions, queries
 from yidi.supervision.domain import (
@@ -46,6 +47,7 @@ def _choice(value: str, allowed) -> str:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def alert_list(request):
     _require_reader(request.user)
     filters = {
@@ -236,6 +238,8 @@ def command_tasks(request):
 @require_POST
 def command_task_complete(request, task_id: int):
     _require_reader(request.user)
+    if not queries.is_task_visible(request.user, task_id):  # another region's task: as if it did not exist
+        raise Http404("页面不存在")
     form = CompleteTaskForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请填写完成情况")
