@@ -6,7 +6,10 @@ The server runs as its own process (`yidi serve`, on a throwaway PostgreSQL data
 and dropped here); the clients run in another process: 16 threads, each with one keep-alive connection, each
 sending its next request as soon as the last one is answered, for `SECONDS` per endpoint.
 
-Run: `python bench/bench_api.py` (the server is the single `yidi serve` process: waitress, threads).
+Run: `python bench/bench_api.py [--workers N]`: the server is `yidi serve` with one process (waitress, 16 threads)
+or N processes (gunicorn, 16 / N threads each). Besides the rates and latencies it reports the server's CPU time
+per created matter (all its processes; PostgreSQL's own CPU not included), the figure that does not depend on how
+busy the machine is. `YIDI_BENCH_API_DATABASE` names the throwaway database (default `yidi_bench_api`).
 """
 
 import json
@@ -27,7 +30,7 @@ from harness import (
     setup_django,
 )
 
-DATABASE = "yidi_bench_api"
+DATABASE = os.environ.get("YIDI_BENCH_API_DATABASE", "yidi_bench_api")
 CLIENTS = 16
 SECONDS = 15.0
 DRIVER = r"""
@@ -96,6 +99,23 @@ def _drive(port: int, path: str, method: str, token: str, bodies: list[dict]) ->
     return result
 
 
+def _session_cpu_seconds(session: int) -> float:
+    """CPU seconds (user + system) used so far by every process of the server's session (its workers too)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def _wait_until_up(port: int, server: subprocess.Popen) -> None:
     import http.client
 
@@ -112,7 +132,7 @@ def _wait_until_up(port: int, server: subprocess.Popen) -> None:
     raise RuntimeError("the server did not answer within 120 s")
 
 
-def run(vendor: str = "postgres") -> list[dict]:
+def run(vendor: str = "postgres", *, workers: int = 1) -> list[dict]:
     setup_django("postgres", database=DATABASE)
     from django.db import connections
 
@@ -129,14 +149,18 @@ def run(vendor: str = "postgres") -> list[dict]:
     port = _free_port()
     data_dir = tempfile.mkdtemp(prefix="yidi-bench-api-")
     env = {**os.environ, "YIDI_DATA_DIR": data_dir, "YIDI_API_RATE_PER_MINUTE": "0"}
-    command = [sys.executable, "-m", "yidi.cli", "serve", "--port", str(port), "--threads", str(CLIENTS)]
+    threads = max(1, CLIENTS // workers)
+    command = [sys.executable, "-m", "yidi.cli", "serve", "--port", str(port), "--threads", str(threads),
+               "--workers", str(workers)]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               start_new_session=True)
     try:
         _wait_until_up(port, server)
         _drive(port, "/api/v1/ping", "GET", "", [])  # warm-up: every worker thread and connection
         ping = _drive(port, "/api/v1/ping", "GET", "", [])
+        cpu_before = _session_cpu_seconds(server.pid)
         create = _drive(port, "/api/v1/cases", "POST", token, _bodies(5000))
+        create_cpu = _session_cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         try:
@@ -145,12 +169,14 @@ def run(vendor: str = "postgres") -> list[dict]:
             server.kill()
         drop_postgres_database(DATABASE)
     rows = []
-    served = f"1 process, {CLIENTS} clients, postgres"
+    served = f"{workers} process{'es' if workers > 1 else ''} × {threads} threads, {CLIENTS} clients, postgres"
     ping_rate = len(ping["latencies"]) / ping["seconds"]
     create_rate = len(create["latencies"]) / create["seconds"]
     rows.append(figure(f"API GET /ping: req/s ({served})", ping_rate, "req/s", target="baseline"))
     rows.append(figure(f"API POST /cases with triage: req/s ({served})", create_rate, "req/s", floor=ping_rate,
                        target="≥ 200 req/s (floor: /ping, same server)"))
+    rows.append(figure("API POST /cases: server CPU per request", create_cpu * 1000 / max(1, len(create["latencies"])),
+                       "ms", target="≤ 10 ms for 200 req/s on 2 cores", higher_is_better=False))
     for name, result in (("/ping", ping), ("POST /cases", create)):
         for share in (0.5, 0.95, 0.99):
             rows.append(figure(f"API {name}: p{round(share * 100)} latency", percentile(result["latencies"], share)
@@ -159,6 +185,10 @@ def run(vendor: str = "postgres") -> list[dict]:
     return rows
 
 
+def _workers(argv: list[str]) -> int:
+    return int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 1
+
+
 if __name__ == "__main__":
-    print_table(run())
+    print_table(run(workers=_workers(sys.argv)))
     print(f"(PostgreSQL admin URL: {POSTGRES_ADMIN_URL.rsplit('@', 1)[-1]})")

@@ -2,7 +2,8 @@
 beside the triage engine alone on the same texts (the floor a row cannot beat). Target (issue #8): ≥ 800 rows/s
 on SQLite and on PostgreSQL.
 
-Run: `python bench/bench_import.py [--postgres]`.
+Run: `python bench/bench_import.py [--postgres]`. Also reports this process's CPU time per row, the figure that
+does not depend on how busy the (shared) machine is.
 """
 
 import csv
@@ -54,14 +55,19 @@ def run(vendor: str = "sqlite") -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix="yidi-bench-import-"))
     path = folder / "export.csv"
     path.write_bytes(_export(ROWS))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = do_import_hotline(path, actor=clerk)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     assert (result.run.imported, result.run.rejected) == (ROWS, 0), result.run
     again = do_import_hotline(path, actor=clerk)
     assert (again.run.imported, again.run.skipped) == (0, ROWS), again.run
-    return [figure(f"12345 import: rows/s with triage, {ROWS} rows ({vendor})", ROWS / seconds, "rows/s",
-                   floor=len(texts) / triage_seconds, target="≥ 800 rows/s (floor: triage alone)")]
+    return [
+        figure(f"12345 import: rows/s with triage, {ROWS} rows ({vendor})", ROWS / seconds, "rows/s",
+               floor=len(texts) / triage_seconds, target="≥ 800 rows/s (floor: triage alone)"),
+        # independent of how busy the shared machine is (the database server's own CPU not included)
+        figure(f"12345 import: CPU per row in this process ({vendor})", cpu_seconds * 1000 / ROWS, "ms",
+               target="≤ 1.25 ms for 800 rows/s on one core", higher_is_better=False),
+    ]
 
 
 if __name__ == "__main__":

@@ -29,15 +29,53 @@ def manage(argv: list[str]) -> int:
     return 0
 
 
-def serve(host: str, port: int, threads: int) -> int:
+def serve(host: str, port: int, threads: int, workers: int = 1) -> int:
+    """Serve the site: one process with `threads` threads (waitress), or with `workers` > 1 that many processes
+    forked from one (gunicorn, threads each): a process holding a database lock must not wait for the GIL of
+    a busy process (docs/decisions/0002-prefork-server.md)."""
     _setup_django()
+    _call("collectstatic", "--noinput", "--verbosity", "0")
+    if workers > 1:
+        return _serve_prefork(host, port, threads, workers)
     from waitress import serve as waitress_serve
 
-    _call("collectstatic", "--noinput", "--verbosity", "0")
     from yidi.wsgi import application  # after collectstatic: WhiteNoise indexes the files at start
 
     print(f"yidi 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
     waitress_serve(application, host=host, port=port, threads=threads, ident="yidi")
+    return 0
+
+
+def _serve_prefork(host: str, port: int, threads: int, workers: int) -> int:
+    """gunicorn with `workers` processes of `threads` threads (gthread, keep-alive). The application is loaded
+    once before the fork (its code and the triage models shared), with no database connection open."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+                "preload_app": True, "keepalive": 5, "graceful_timeout": 10, "timeout": 120,
+                "proc_name": "yidi", "accesslog": None,
+            }
+            for name, value in options.items():
+                self.cfg.set(name, value)
+
+        def load(self):
+            from django.conf import settings
+            from django.db import connections
+            from django.utils import timezone
+
+            from yidi.triage.engine import TriageContext, analyse
+            from yidi.wsgi import application  # after collectstatic: WhiteNoise indexes the files at start
+
+            # the engine's models and word lists, read once here and shared by the workers
+            analyse("预热", context=TriageContext(county_code=settings.COUNTY_CODE, reference_on=timezone.localdate()))
+            connections.close_all()  # each worker opens its own
+            return application
+
+    print(f"yidi 已启动：http://{host}:{port}/  （{workers} 个进程 × {threads} 线程，Ctrl+C 停止）", flush=True)
+    Server().run()
     return 0
 
 
@@ -109,7 +147,9 @@ def _periodic_tasks():
     audit-chain verification, the disabling of long-unused accounts, the risk detection and the monthly figures
     report to the platform above each day."""
     from yidi.accounts.tasks import disable_inactive_accounts_task
+    from yidi.analytics.tasks import refresh_rollup_task
     from yidi.audit.tasks import verify_chain_task, write_checkpoint_task
+    from yidi.core.tasks import ensure_partitions_task
     from yidi.integrations.tasks import deliver_outbox_task
     from yidi.linkage.tasks import report_figures_task
     from yidi.privacy.tasks import anonymise_expired_task
@@ -119,10 +159,12 @@ def _periodic_tasks():
     return [
         (deliver_outbox_task, OUTBOX_DRAIN_EVERY_SECONDS),
         (sweep_deadlines_task, SWEEP_EVERY_SECONDS),
+        (refresh_rollup_task, 600),  # the cockpit's daily counts (`yidi.analytics.rollup`)
         (write_checkpoint_task, 600),
         (verify_chain_task, 86400),
         (anonymise_expired_task, 86400),
         (disable_inactive_accounts_task, 86400),
+        (ensure_partitions_task, 86400),  # next months' partitions, where tables are partitioned (PostgreSQL)
         (detect_risks_task, 86400),  # early warning over yesterday's matters (`yidi.supervision`)
         (report_figures_task, 86400),  # the month's figures to the platform above, if one is configured
     ]
@@ -131,17 +173,44 @@ def _periodic_tasks():
 STALE_RUNNING_SECONDS = 3600
 
 
+def _worker_id() -> str:
+    """This worker's id in the task table (unique in the pool, as django-tasks-db asks): its machine and process,
+    so that a worker on the same machine can tell that the one which claimed a task has died."""
+    import socket
+
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def _is_dead_worker(worker_ids: list[str]) -> bool:
+    """Whether the worker that claimed a task last ran on this machine and its process is gone (killed, crashed).
+    A worker on another machine, or of unknown id, is taken to be alive."""
+    host, _, pid = (worker_ids[-1] if worker_ids else "").rpartition(":")
+    if not pid.isdigit() or int(pid) == os.getpid() or host != _worker_id().rpartition(":")[0]:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's live process
+        return False
+    return False
+
+
 def _waiting(results, task) -> bool:
-    """Whether `task` is already queued or running. A row left RUNNING for over an hour is a worker that died
-    (SIGKILL, power cut; django-tasks-db never takes such a row back): it must not stop the periodic task for
-    good, so it does not count."""
+    """Whether `task` is already queued or running. A row left RUNNING by a worker that died (SIGKILL, power cut;
+    django-tasks-db never takes such a row back) must not hold the periodic task back: it does not count when
+    its worker ran on this machine and is gone, nor, wherever it ran, after an hour."""
     from datetime import timedelta
 
-    from django.db.models import Q
     from django.utils import timezone
 
-    alive = Q(status="READY") | Q(status="RUNNING", started_at__gte=timezone.now() - timedelta(seconds=STALE_RUNNING_SECONDS))
-    return results.objects.filter(alive, task_path=task.module_path).exists()
+    if results.objects.filter(status="READY", task_path=task.module_path).exists():
+        return True
+    running = results.objects.filter(
+        status="RUNNING", task_path=task.module_path,
+        started_at__gte=timezone.now() - timedelta(seconds=STALE_RUNNING_SECONDS),
+    ).values_list("worker_ids", flat=True)
+    return any(not _is_dead_worker(worker_ids) for worker_ids in running)
 
 
 def _schedule(stop) -> None:
@@ -176,7 +245,7 @@ def worker() -> int:
     scheduler = threading.Thread(target=_schedule, args=(stop,), name="scheduler", daemon=True)
     scheduler.start()
     try:
-        _call("db_worker")
+        _call("db_worker", "--worker-id", _worker_id())
     finally:
         stop.set()
     return 0
@@ -292,7 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--host", default="127.0.0.1")
         sub.add_argument("--port", type=int, default=8000)
-        sub.add_argument("--threads", type=int, default=8)
+        sub.add_argument("--threads", type=int, default=8, help="每个进程的线程数")
+    commands.choices["serve"].add_argument(
+        "--workers", type=int, default=1,
+        help="进程数（默认 1；大于 1 时用多进程服务器 gunicorn，一般取 CPU 核数，每个进程 --threads 个线程）")
     commands.add_parser("worker", help="运行后台任务（期限巡检等）")
     commands.add_parser("manage", help="Django 管理命令，如 yidi manage create_user …")
     commands.add_parser("triage", help="分类分级模型：train / evaluate / analyse / install")
@@ -302,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return demo(args.host, args.port, args.threads)
     if args.command == "serve":
-        return serve(args.host, args.port, args.threads)
+        return serve(args.host, args.port, args.threads, max(1, args.workers))
     return worker()
 
 

@@ -197,6 +197,7 @@ def backfill(campaign: Campaign, *, now: datetime) -> int:
 
 
 def _active_rules() -> list[tuple[int, CampaignRule]]:
+    """The rule of each active campaign: one query when there is none, three otherwise."""
     active = Campaign.objects.filter(status=CampaignStatus.ACTIVE).prefetch_related("dispute_types", "regions")
     return [(campaign.pk, _rule_of(campaign)) for campaign in active]
 
@@ -215,41 +216,59 @@ def _matching(case: Case, rules: list[tuple[int, CampaignRule]]) -> list[int]:
             if rule.matches(type_id=case.primary_type_id, region_code=case.region_id, registered_on=registered_on)]
 
 
-def link_by_rule(case: Case, *, now: datetime) -> None:
+def _rule_links(case: Case, rules: list[tuple[int, CampaignRule]], *, now: datetime) -> list[CampaignMatter]:
+    return [CampaignMatter(campaign_id=pk, case_id=case.pk, source=LinkSource.RULE, linked_at=now)
+            for pk in _matching(case, rules)]
+
+
+def link_by_rule(case: Case, *, now: datetime, rules: list[tuple[int, CampaignRule]] | None = None,
+                 is_new: bool = False) -> None:
     """Bring the matter's rule links up to date after it was registered or reclassified.
 
     - each active campaign whose rule takes the matter gets a rule link, unless the matter already has a row
       there (linked by hand, linked before, or removed by a person: a removal is never undone by the rule);
     - a rule link of an active campaign whose rule no longer takes the matter (its type or place changed) is
-      dropped; links made by hand stay.
+      dropped; links made by hand stay. A matter being registered (`is_new`) has no links, so none is dropped;
+    - `rules`: the active campaigns' rules when already read (`_active_rules`).
     """
-    rules = _active_rules()
+    rules = _active_rules() if rules is None else rules
     if not rules:
         return
-    matching = _matching(case, rules)
-    CampaignMatter.objects.filter(case_id=case.pk, source=LinkSource.RULE, removed_at__isnull=True,
-                                  campaign_id__in=[pk for pk, _rule in rules]).exclude(
-        campaign_id__in=matching).delete()
-    CampaignMatter.objects.bulk_create(
-        [CampaignMatter(campaign_id=pk, case_id=case.pk, source=LinkSource.RULE, linked_at=now) for pk in matching],
-        ignore_conflicts=True,  # a row that exists (hand link, removal) is kept as it is
-    )
+    links = _rule_links(case, rules, now=now)
+    if not is_new:
+        CampaignMatter.objects.filter(case_id=case.pk, source=LinkSource.RULE, removed_at__isnull=True,
+                                      campaign_id__in=[pk for pk, _rule in rules]).exclude(
+            campaign_id__in=[link.campaign_id for link in links]).delete()
+    if links:
+        CampaignMatter.objects.bulk_create(links, ignore_conflicts=True)  # a row that exists is kept as it is
 
 
 def on_case_event(case: Case, event: CaseEvent) -> None:
-    """`EVENT_LISTENERS` entry: re-check the rules after a registration or a reclassification."""
+    """`EVENT_LISTENERS` entry: re-check the rules after a registration or a reclassification (one query when no
+    campaign is active)."""
     if event.action in RULE_EVENTS:
-        link_by_rule(case, now=event.at)
+        link_by_rule(case, now=event.at, is_new=event.action == "register")
 
 
 def _link_batch(pairs) -> None:
-    """The batch form (`yidi.cases.bulk`): new registrations, so only inserts; the campaigns are read once."""
+    """The batch form (`yidi.cases.bulk`): the same rows as `on_case_event` on each (case, event) in order. The
+    campaigns are read once; the links of registrations (nothing to drop) go in with one insert, other events
+    are checked one by one with the rules already read."""
+    relevant = [(case, event) for case, event in pairs if event.action in RULE_EVENTS]
+    if not relevant:
+        return
     rules = _active_rules()
     if not rules:
         return
-    rows = [CampaignMatter(campaign_id=pk, case_id=case.pk, source=LinkSource.RULE, linked_at=event.at)
-            for case, event in pairs if event.action in RULE_EVENTS for pk in _matching(case, rules)]
-    CampaignMatter.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    pending: list[CampaignMatter] = []
+    for case, event in relevant:
+        if event.action == "register":
+            pending += _rule_links(case, rules, now=event.at)
+            continue
+        CampaignMatter.objects.bulk_create(pending, ignore_conflicts=True, batch_size=2000)
+        pending = []
+        link_by_rule(case, now=event.at, rules=rules)
+    CampaignMatter.objects.bulk_create(pending, ignore_conflicts=True, batch_size=2000)
 
 
 on_case_event.for_batch = _link_batch  # type: ignore[attr-defined]

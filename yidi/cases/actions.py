@@ -2,6 +2,7 @@
 writes exactly one timeline event (`CaseEvent`) and one audit row, and changes nothing if any step fails."""
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -57,7 +58,7 @@ from yidi.cases.triage import index_case
 from yidi.cases.uploads import check_upload
 from yidi.core import clock, worktime
 from yidi.core.bulk import insert_values, update_rows
-from yidi.core.codes import next_code
+from yidi.core.codes import format_case_code, next_numbers, placeholder_code
 from yidi.core.deadlines import PARTY_STAGES, Effect, Stage, can_extend, deadline_state, local_date
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
 from yidi.core.models import Taxonomy, TaxonomyLabel
@@ -86,7 +87,17 @@ def add_event(case: Case, action: str, *, actor, from_status: str, reason: str =
 
     Every action bumps the matter's `version` once and writes one event, so the event's number is the version.
     """
-    event = CaseEvent.objects.create(
+    event = _event_row(case, action, actor=actor, from_status=from_status, reason=reason, data=data,
+                       system_name=system_name)
+    event.save(force_insert=True)
+    _run_listeners(case, event)
+    return event
+
+
+def _event_row(case: Case, action: str, *, actor, from_status: str, reason: str = "", data=None,
+               system_name: str = SYSTEM_NAME) -> CaseEvent:
+    """The unsaved timeline row of `add_event`."""
+    return CaseEvent(
         case=case,
         seq=case.version,
         action=action,
@@ -99,9 +110,11 @@ def add_event(case: Case, action: str, *, actor, from_status: str, reason: str =
         reason=reason,
         data=data or {},
     )
+
+
+def _run_listeners(case: Case, event: CaseEvent) -> None:
     for listener in EVENT_LISTENERS:
         listener(case, event)
-    return event
 
 
 def audit_case(case: Case, action: str, *, actor, fields=(), reason: str = "", data=None) -> None:
@@ -489,9 +502,29 @@ def _index_person(party: PartyDraft, *, now) -> Person:
     return PersonIndex(now=now).find_or_add(party)
 
 
+def assign_codes(cases: list[Case], *, now) -> None:
+    """Give matters written under a placeholder code (`placeholder_code`) their codes, in order: each prefix's
+    sequence advanced once. Call it as late in the transaction as possible: the sequence row stays locked until
+    the transaction ends."""
+    year = timezone.localtime(now).year
+    prefixes = [domain.case_code_prefix(case.region_id) for case in cases]
+    numbers = {prefix: iter(next_numbers(prefix, year, count)) for prefix, count in Counter(prefixes).items()}
+    for case, prefix in zip(cases, prefixes, strict=True):
+        case.code = format_case_code(prefix, year, next(numbers[prefix]))
+    if len(cases) == 1:
+        Case.objects.filter(pk=cases[0].pk).update(code=cases[0].code)
+    else:
+        update_rows(cases, ["code"])
+
+
 @transaction.atomic
 def do_register_case(draft: CaseDraft, *, actor) -> Case:
-    """Register a matter and give it its code (登记赋码), with its parties, first contact and any visit."""
+    """Register a matter and give it its code (登记赋码), with its parties, first contact and any visit.
+
+    The rows are written under a placeholder code; the code is taken last, followed only by the listeners (which
+    need it) and the audit row, so concurrent registrations wait for the code sequence only during the end of
+    each other's transactions. Codes stay gap-free per committed transaction.
+    """
     if not actor.role_set & domain.ACTION_ROLES[CaseAction.REGISTER]:
         raise access.ActionDenied("您的角色无权登记事项")
     refs = ReferenceRows()
@@ -499,13 +532,12 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
     now = clock.now()
     suggestion = analyse(draft.description, context=triage_context(region, now=now))
     registration = plan_registration(draft, region, channel, suggestion, refs=refs)
-    code = next_code(domain.case_code_prefix(region.code), timezone.localtime(now).year)
-    case, clocks = new_case(registration, actor=actor, now=now, code=code)
-    case.save(force_insert=True)
     people = PersonIndex(now=now)
+    persons = [people.find_or_add(party) for party in registration.draft.parties]
+    case, clocks = new_case(registration, actor=actor, now=now, code=placeholder_code())
+    case.save(force_insert=True)
     parties, applicant = [], None
-    for position, party in enumerate(registration.draft.parties):
-        person = people.find_or_add(party)
+    for position, (party, person) in enumerate(zip(registration.draft.parties, persons, strict=True)):
         parties.append(CaseParty(case=case, person=person, role=party.role, position=position))
         if applicant is None and party.role == "applicant":
             applicant = person
@@ -517,7 +549,11 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
     for row in first_contact(case, registration, applicant, actor=actor, now=now):
         row.save(force_insert=True)
     CaseDeadline.objects.bulk_create(clocks)
-    add_event(case, CaseAction.REGISTER, actor=actor, from_status="", data=registration_event_data(registration))
+    event = _event_row(case, CaseAction.REGISTER, actor=actor, from_status="",
+                       data=registration_event_data(registration))
+    event.save(force_insert=True)
+    assign_codes([case], now=now)  # from here on the code sequence is locked: listeners and audit only
+    _run_listeners(case, event)
     audit_case(case, CaseAction.REGISTER, actor=actor, fields=REGISTRATION_AUDIT_FIELDS)
     return case
 
@@ -944,12 +980,44 @@ def attach_file(case: Case, upload, *, actor, kind: str = AttachmentKind.EVIDENC
         case=case, kind=kind, original_name=upload.name[:200], content_type=content_type, size=len(data),
         sha256=digest, description=description.strip(), uploaded_at=clock.now(), uploaded_by=actor,
     )
-    attachment.file.save(upload.name[-80:], ContentFile(data), save=False)
+    _store_file(attachment, upload.name[-80:], data)
     attachment.save()
     side_event(case, "add_attachment", actor=actor, data={"name": attachment.original_name, "sha256": digest,
                                                            "kind": kind, "kind_label": AttachmentKind(kind).label},
                 audit_fields=["attachments"])
     return attachment
+
+
+STORAGE_FULL = "存储空间不足，附件未能保存。请联系系统管理员清理或扩充存储空间后重新上传。"
+STORAGE_FAILED = "附件未能保存（存储故障），请稍后重试；如仍失败，请联系系统管理员。"
+
+
+def _store_file(attachment: Attachment, filename: str, data: bytes) -> None:
+    """Write an attachment's bytes to storage whole, or leave nothing there (disk full, I/O error).
+
+    - the name is chosen before the write, so what a failed write left can be found: a file at that name shorter
+      than the upload is its remains and is removed (a whole one would be a twin upload's, and is kept);
+    - the failure is `InvalidInput` on the file field with a clear message, so every caller shows it and its
+      transaction rolls back: no attachment row, no timeline step.
+    """
+    import errno
+    import logging
+
+    field_file, max_length = attachment.file, attachment.file.field.max_length
+    storage = field_file.storage
+    name = storage.get_available_name(field_file.field.generate_filename(attachment, filename), max_length=max_length)
+    try:
+        field_file.name = storage.save(name, ContentFile(data), max_length=max_length)
+    except OSError as error:
+        logger = logging.getLogger(__name__)
+        logger.error("attachment of %s not stored: %s", attachment.case.code, error.strerror or error)
+        try:
+            if storage.exists(name) and storage.size(name) < len(data):
+                storage.delete(name)
+        except OSError as cleanup:
+            logger.error("partly written attachment of %s not removed: %s", attachment.case.code, cleanup)
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise InvalidInput("file", STORAGE_FULL if full else STORAGE_FAILED) from error
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 
 from yidi.audit.actions import record
 from yidi.cases import actions as case_actions
+from yidi.cases.bulk import enqueue_outbox_many
 from yidi.cases.domain import STATUS_LABELS, CaseDraft, CaseStatus, PartyDraft, RequestType
 from yidi.cases.models import Case, CaseEvent
 from yidi.core import clock
@@ -87,10 +88,14 @@ def _touch(peer: Peer) -> None:
 # --- upward: matters --------------------------------------------------------------------------------------
 
 
-def case_summary(case: Case) -> dict:
+_LOOK_UP = object()
+
+
+def case_summary(case: Case, *, township=_LOOK_UP) -> dict:
     """The matter as reported up: code, type, grade, place, status, dates, lead unit — no personal data (no
-    title, description, party, address or coordinates)."""
-    township = Region.objects.filter(code=case.region_id[:9]).values_list("code", "name").first()
+    title, description, party, address or coordinates). `township` ((code, name) or None) when already read."""
+    if township is _LOOK_UP:
+        township = Region.objects.filter(code=case.region_id[:9]).values_list("code", "name").first()
     return {
         "code": case.code, "version": case.version, "status": case.status,
         "status_label": STATUS_LABELS[CaseStatus(case.status)], "request_type": case.request_type,
@@ -105,25 +110,79 @@ def case_summary(case: Case) -> dict:
     }
 
 
+def _report_messages(case: Case, event: CaseEvent, peers: list[Peer], *, origin, township=_LOOK_UP) -> list[dict]:
+    """The outbox messages (keyword arguments of `outbox.enqueue`) reporting one step to each peer above."""
+    summary = case_summary(case, township=township)
+    summary["version"] = event.seq
+    messages = []
+    for peer in peers:
+        key = idempotency_key(peer.pk, MessageType.CASE_REPORT, case.code, event.seq)
+        messages.append({
+            "kind": KIND, "destination": peer.base_url.rstrip("/") + PATHS[MessageType.CASE_REPORT],
+            "idempotency_key": key, "subject_type": "case", "subject_id": case.code,
+            "template": str(MessageType.CASE_REPORT),
+            "payload": {
+                **_envelope(key, MessageType.CASE_REPORT), "case": summary,
+                "step": {"action": event.action, "at": _iso(event.at)},
+                "assignment": origin[1] if origin and origin[0] == peer.pk else "",
+            },
+        })
+    return messages
+
+
+def _origin(case: Case, event: CaseEvent):
+    """(peer id, reference) of the assignment from above the matter came from, or None. A matter being registered
+    has no `ReceivedAssignment` yet (it is written after the registration): only the one being received now."""
+    receiving = _RECEIVING.get()
+    if receiving or event.action == "register":
+        return receiving
+    return ReceivedAssignment.objects.filter(case=case).values_list("peer_id", "reference").first()
+
+
 def on_case_event(case: Case, event: CaseEvent) -> None:
-    """Report a step up to every active platform above (an `EVENT_LISTENERS` entry: in the step's transaction)."""
+    """Report a step up to every active platform above (an `EVENT_LISTENERS` entry: in the step's transaction).
+    A step that is not reported reads nothing; one that is reads the active peers (one query, nothing more when
+    there are none)."""
     if outbox.is_muted() or not is_reported_step(event.action, event.from_status, event.to_status):
         return
     peers = queries.active_peers(PeerDirection.ABOVE)
     if not peers:
         return
+    for message in _report_messages(case, event, peers, origin=_origin(case, event)):
+        outbox.enqueue(**message)
+
+
+def _report_batch(pairs) -> None:
+    """The batch form (`yidi.cases.bulk`): the same messages as `on_case_event` on each (case, event) in order,
+    with the peers, the origins and the townships read once per batch and the messages written with one insert."""
+    if outbox.is_muted():
+        return
+    reported = [(case, event) for case, event in pairs
+                if is_reported_step(event.action, event.from_status, event.to_status)]
+    if not reported:
+        return
+    peers = queries.active_peers(PeerDirection.ABOVE)
+    if not peers:
+        return
     receiving = _RECEIVING.get()
-    origin = None if receiving else ReceivedAssignment.objects.filter(case=case).values_list("peer_id", "reference").first()
-    origin = receiving or origin
-    summary = case_summary(case)
-    summary["version"] = event.seq
-    for peer in peers:
-        key = idempotency_key(peer.pk, MessageType.CASE_REPORT, case.code, event.seq)
-        _send(peer, MessageType.CASE_REPORT, key, {
-            **_envelope(key, MessageType.CASE_REPORT), "case": summary,
-            "step": {"action": event.action, "at": _iso(event.at)},
-            "assignment": origin[1] if origin and origin[0] == peer.pk else "",
-        }, subject_id=case.code)
+    origins: dict[int, tuple[int, str]] = {}
+    looked_up = {case.pk for case, event in reported if event.action != "register"}
+    if not receiving and looked_up:
+        for case_id, peer_id, reference in ReceivedAssignment.objects.filter(case_id__in=looked_up).values_list(
+                "case_id", "peer_id", "reference"):
+            origins.setdefault(case_id, (peer_id, reference))  # the model's order: the newest first, as `.first()`
+    townships = dict(
+        (code, (code, name)) for code, name in Region.objects.filter(
+            code__in={case.region_id[:9] for case, _ in reported}).values_list("code", "name")
+    )
+    messages = []
+    for case, event in reported:
+        origin = receiving or (None if event.action == "register" else origins.get(case.pk))
+        messages += _report_messages(case, event, peers, origin=origin, township=townships.get(case.region_id[:9]))
+    enqueue_outbox_many(messages)
+
+
+on_case_event.for_batch = _report_batch  # type: ignore[attr-defined]
 
 
 # --- upward: figures --------------------------------------------------------------------------------------
