@@ -172,7 +172,9 @@ SQLITE_OPTIONS = {
 
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("YIDI_DB_CONN_MAX_AGE", 60))}
+    # health checks: a connection kept open across a database restart is replaced, not failed with a 500
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("YIDI_DB_CONN_MAX_AGE", 60),
+                                                  conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
 else:
