@@ -297,6 +297,8 @@ YIDI_OUTBOX_MAX_ATTEMPTS = env_int("YIDI_OUTBOX_MAX_ATTEMPTS", 6)
 # How long a claimed message is leased to its worker: one that dies while sending leaves it to be sent again after
 # this (longer than any transport's time-out).
 YIDI_OUTBOX_LEASE_SECONDS = env_int("YIDI_OUTBOX_LEASE_SECONDS", 600)
+# Requests per minute per API client (0: no limit); `YIDI_API_CLIENT_RATES` in code for per-client rates.
+YIDI_API_RATE_PER_MINUTE = env_int("YIDI_API_RATE_PER_MINUTE", 600)
 # Backups (docs/backup.md): where `backup` writes archives (default DATA_DIR/backups), and the folder of
 # pg_dump/pg_restore/psql when those on PATH are of another major version than the server.
 YIDI_BACKUP_DIR = env("YIDI_BACKUP_DIR")
