@@ -22,7 +22,13 @@ def test_the_demo_county_is_seeded_through_the_actions_and_a_second_run_changes_
     out = capsys.readouterr().out
     assert "事项 40 件" in out and "registrar" in out and "Yidi-demo-2026" in out
     assert "调解：专家库 12 名调解员、品牌调解室 3 个、各调解环节的演示事项 10 件" in out
-    assert Case.objects.count() == 40 + 10  # the mediation demo's matters: one at each step, and a petition
+    # the mediation demo's matters (one at each step, and a petition) and the pre-festival wage-arrears cluster
+    assert "风险预警：春节前欠薪聚集 12 件，已生成预警" in out
+    assert Case.objects.count() == 40 + 10 + 12
+    from yidi.supervision.models import Alert
+
+    # the group-incident alert; on a history this short the season's wage arrears also stand out
+    assert Alert.objects.filter(kind="cluster").count() == 1
     assert Unit.objects.filter(kind="village_committee", code__startswith="330681").count() == 515
     assert Unit.objects.filter(kind="department").count() >= 20
     assert User.objects.filter(roles__role="mediator").count() >= 50
