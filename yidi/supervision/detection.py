@@ -1,32 +1,45 @@
-"""The detectors: SQL aggregates over matters (GROUP BY week × type × township, respondent, place, person), the
-statistical tests of `supervision.domain` on the aggregated rows, and one `Finding` per signal.
+"""The detectors: a few SQL aggregates over a whole run's period, the statistical tests of `supervision.domain`
+on the aggregated rows in Python, and one `Signal` per (day, situation) found.
 
-No detector loops over matters in Python: each reads grouped counts (at most types × townships × weeks rows),
-then fetches the ids of the matters behind the few signals found. Parties are looked at only through the person
-index's keyed hashes and the organisations' credit codes; nothing is decrypted.
+A run over [first_on, last_on] yields, for every day of it, exactly the signals a run of that single day would
+yield (the daily task's run), and `jobs.detect_risks` records them in day order: a year's backfill leaves the same
+alerts as 365 daily runs. Each detector reads a constant number of queries whatever the period's length:
+- spike: matters per (dispute type, township, week) for the period and its baseline lookback (one GROUP BY), then
+  the matters of the few weeks whose full count is a signal (a signal on any day of a week implies one at the
+  week's last day of the period: the test is monotone in the count), each day's count taken from those;
+- cluster: the respondent keys and the places with enough distinct complainants over the whole period (a window's
+  count never exceeds the period's), then those candidates' matters and applicants, slid over in Python;
+- repeat: the people with enough contacts over the period, then their contacts, slid over in Python;
+- seasonal: per pre-festival season touched, the watched type's matters per day over the season and its baselines.
+Parties are looked at only through the person index's keyed hashes and the organisations' credit codes; nothing
+is decrypted.
 
-The tests (also in docs/risk.md):
-- spike: per (dispute type, township) series, this week's count against the mean of the previous
-  `baseline_periods` weeks, one-sided Poisson test (`domain.test_count`); weeks whose baseline reaches before the
-  first week with any matter in the region are not tested (no history, no baseline);
-- cluster (group-incident signal): in a window of `window_days` days, ≥ `min_count` distinct complainants
+The tests (also in docs/risk.md), for a run of the day `d`:
+- spike: per (dispute type, township) series, the count of `d`'s week so far against the mean of the previous
+  `baseline_periods` full weeks, one-sided Poisson test (`domain.test_count`); a week whose baseline reaches before
+  the week of the region's first matter on record is not tested (no history, no baseline);
+- cluster (group-incident signal): in the `window_days` days ending on `d`, ≥ `min_count` distinct complainants
   (applicants, by person index) against the same respondent (credit code, else ID-number hash, else name+phone
   hash, else an organisation's name, else the person row), or at the same place (village + address + dispute type);
-- repeat: one person (person index) with ≥ `min_count` contacts in `window_days` days;
-- seasonal: inside the `window_days` days before a Spring Festival, the watched type's count so far against the
-  same days before earlier festivals (`baseline_periods` years, those with data), one-sided Poisson test; with no
-  earlier year on record, against the same number of days just before the season.
+- repeat: one person (person index) with ≥ `min_count` contacts in the `window_days` days ending on `d`;
+- seasonal: on a day `d` inside the `window_days` days before a Spring Festival, the watched type's count since
+  the season began against the same days before earlier festivals (`baseline_periods` years, those with data),
+  one-sided Poisson test; with no earlier year on record, against the same number of days just before the season.
 """
 
 import hashlib
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Case as CaseWhen
 from django.db.models import CharField, Count, F, Q, Value, When
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Substr, TruncWeek
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Substr, TruncDate, TruncWeek
 from django.utils import timezone
 
 from yidi.cases.models import Case, CaseParty, Contact
@@ -37,6 +50,7 @@ from yidi.regions.models import Region
 from yidi.supervision.domain import (
     AlertKind,
     Finding,
+    Severity,
     common_region,
     format_number,
     format_p,
@@ -45,12 +59,13 @@ from yidi.supervision.domain import (
     severity_for,
     severity_rule_text,
     test_count,
+    week_start,
     weeks_between,
-    window_ends,
 )
 from yidi.supervision.models import DetectionRule, SpringFestival
 
 DISPUTE_TAXONOMY = "mediation_type"
+OR_CHUNK = 100  # conditions OR-ed into one query when fetching the matters of many signals
 
 
 def zone() -> ZoneInfo:
@@ -59,6 +74,11 @@ def zone() -> ZoneInfo:
 
 def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone())
+
+
+def days_between(first: date, last: date) -> Iterator[date]:
+    for n in range((last - first).days + 1):
+        yield first + timedelta(days=n)
 
 
 def _in_region(region: str, prefix: str = "") -> Q:
@@ -92,7 +112,12 @@ def _place_name(code: str, names: dict[str, str]) -> str:
     return names.get(code, code)
 
 
-def first_week_on_record(region: str, *, before: date) -> date | None:
+def _day(field: str) -> TruncDate:
+    """The local calendar day of a timestamp, computed by the database."""
+    return TruncDate(field, tzinfo=zone())
+
+
+def first_day_on_record(region: str, *, before: date) -> date | None:
     """The day of the region's first matter registered before `before` (walks the registration index)."""
     first = (
         Case.objects.filter(_in_region(region), registered_at__lt=start_of(before))
@@ -101,10 +126,67 @@ def first_week_on_record(region: str, *, before: date) -> date | None:
     return _local_date(first) if first else None
 
 
+# --- signals ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Window:
+    """The matters behind one day's signal: `items[lo:hi]`, a slice of one series' matter ids in time order
+    (an id may repeat, e.g. one matter's several contacts). A series' windows share `items`, so recording a run
+    needs only look at what each day's window adds to the last."""
+
+    items: list[int]
+    lo: int
+    hi: int
+
+    def ids(self) -> tuple[int, ...]:
+        return tuple(sorted(set(self.items[self.lo:self.hi])))
+
+
+@dataclass(frozen=True, eq=False)
+class Signal:
+    """What a run of the single day `day` finds about one situation (fingerprint): the severity and the matters
+    decide deduplication; the full `Finding` (title, reason, figures) is built only when it is recorded."""
+
+    day: date
+    kind: AlertKind
+    fingerprint: str
+    severity: Severity
+    window: Window
+    build: Callable[[], Finding]
+
+    def finding(self) -> Finding:
+        return self.build()
+
+
+def _slide(days: list[date], first_on: date, last_on: date, window_days: int) -> Iterator[tuple[list[date], int, int]]:
+    """The days of [first_on, last_on] whose window (the `window_days` days ending on each) holds some of the
+    time-ordered `days`, in runs with the same window: (the run's days, lo, hi), the window being days[lo:hi].
+    A window changes only on a day a matter enters it (its own day) or leaves it (`window_days` later)."""
+    width = timedelta(days=window_days)
+    changes = sorted({first_on} | {d for d in days if first_on < d <= last_on}
+                     | {d + width for d in days if first_on < d + width <= last_on})
+    for n, first in enumerate(changes):
+        last = changes[n + 1] - timedelta(days=1) if n + 1 < len(changes) else last_on
+        lo, hi = bisect_left(days, first - width + timedelta(days=1)), bisect_right(days, first)
+        if lo < hi:
+            yield list(days_between(first, last)), lo, hi
+
+
 # --- spikes ----------------------------------------------------------------------------------------------
 
 
-def detect_spikes(region: str, *, first_on: date, last_on: date, rule: DetectionRule) -> list[Finding]:
+def _series_region(township: str) -> Q:
+    """The matters of a series' place: a township's code range; a matter registered at county level is a series
+    of its own (its code is shorter than a township's)."""
+    return _in_region(township) if len(township) >= 9 else Q(region_id=township)
+
+
+def detect_spikes(region: str, *, first_on: date, last_on: date, rule: DetectionRule) -> list[Signal]:
+    first_day = first_day_on_record(region, before=last_on + timedelta(days=1))
+    if first_day is None:
+        return []
+    history_start = week_start(first_day)
     weeks = weeks_between(first_on, last_on)
     earliest = weeks[0] - timedelta(weeks=rule.baseline_periods)
     rows = (
@@ -115,54 +197,80 @@ def detect_spikes(region: str, *, first_on: date, last_on: date, rule: Detection
         .order_by()
     )
     series: dict[tuple[int, str], dict[date, int]] = defaultdict(dict)
-    history_start = None
     for row in rows:
-        week = _local_date(row["week"])
-        series[(row["primary_type_id"], row["township"])][week] = row["n"]
-        history_start = week if history_start is None or week < history_start else history_start
-    if history_start is None:
-        return []
-    signals = []
+        series[(row["primary_type_id"], row["township"])][_local_date(row["week"])] = row["n"]
+    # A day's count never exceeds its week's count up to `last_on`: only weeks signalling at that count can
+    # signal on any of their days.
+    candidates = []
     for (type_id, township), counts in series.items():
         for week in weeks:
-            baseline_start = week - timedelta(weeks=rule.baseline_periods)
-            if baseline_start < history_start or week not in counts:
+            if week - timedelta(weeks=rule.baseline_periods) < history_start or week not in counts:
                 continue
             baseline = [counts.get(week - timedelta(weeks=k), 0) for k in range(rule.baseline_periods, 0, -1)]
-            result = test_count(counts[week], baseline, p_threshold=rule.p_value, min_count=rule.min_count)
-            if result.is_signal:
-                signals.append((type_id, township, week, result))
-    if not signals:
+            if test_count(counts[week], baseline, p_threshold=rule.p_value, min_count=rule.min_count).is_signal:
+                candidates.append((type_id, township, week, baseline))
+    if not candidates:
         return []
-    type_names = dict(TaxonomyLabel.objects.filter(pk__in={s[0] for s in signals}).values_list("pk", "name"))
-    names = _region_names({s[1] for s in signals})
-    findings = []
-    for type_id, township, week, result in signals:
-        week_end = min(week + timedelta(days=6), last_on)
-        ids = tuple(
-            Case.objects.filter(_in_region(township), _registered(week, week_end), primary_type_id=type_id)
-            .order_by("registered_at", "id").values_list("id", flat=True)
-        )
+    matters = _week_matters(candidates, last_on)
+    type_names = dict(TaxonomyLabel.objects.filter(pk__in={c[0] for c in candidates}).values_list("pk", "name"))
+    names = _region_names({c[1] for c in candidates})
+    signals = []
+    for type_id, township, week, baseline in candidates:
+        rows = matters.get((type_id, township, week), [])
+        items, days = [case_id for case_id, _ in rows], [day for _, day in rows]
         place, kind_name = names.get(township, township), type_names.get(type_id, "")
-        baseline_text = "、".join(format_number(v) for v in result.baseline)
-        reason = (
-            f"{place}{kind_name}本周（{week:%Y-%m-%d}至{week_end:%Y-%m-%d}）登记 {result.count} 件；"
-            f"前 {rule.baseline_periods} 周每周分别为 {baseline_text} 件，平均 {format_number(round(result.mean, 2))} 件。"
-            f"单侧泊松检验：以期望值 λ={result.expected:.2f} 计，出现不少于 {result.count} 件的概率 "
-            f"p={format_p(result.p_value)}，低于阈值 {rule.p_value}，且达到最少件数 {rule.min_count}。"
-        )
-        findings.append(Finding(
-            kind=AlertKind.SPIKE, fingerprint=f"spike:{type_id}:{township}:{week.isoformat()}",
-            title=f"{place}{kind_name}激增：{week:%m月%d日}起一周 {result.count} 件（常态约 {result.expected:.1f} 件）",
-            reason=reason,
-            severity=severity_for(result.ratio, orange_at=rule.orange_at, red_at=rule.red_at),
-            severity_rule=severity_rule_text(AlertKind.SPIKE, round(result.ratio, 1), orange_at=rule.orange_at,
-                                             red_at=rule.red_at),
-            region=township, case_ids=ids, dispute_type_id=type_id, period_start_on=week, period_end_on=week_end,
-            measures={"count": result.count, "baseline": list(result.baseline), "expected": round(result.expected, 4),
-                      "p_value": result.p_value, "test": "poisson_one_sided"},
-        ))
-    return findings
+        for day in days_between(max(week, first_on), min(week + timedelta(days=6), last_on)):
+            hi = bisect_right(days, day)
+            result = test_count(hi, baseline, p_threshold=rule.p_value, min_count=rule.min_count)
+            if not result.is_signal:
+                continue
+            signals.append(Signal(
+                day=day, kind=AlertKind.SPIKE, fingerprint=f"spike:{type_id}:{township}:{week.isoformat()}",
+                severity=severity_for(result.ratio, orange_at=rule.orange_at, red_at=rule.red_at),
+                window=Window(items, 0, hi),
+                build=partial(_spike_finding, rule, type_id, township, place, kind_name, week, day, result,
+                              Window(items, 0, hi)),
+            ))
+    return sorted(signals, key=lambda s: (s.day, s.fingerprint))
+
+
+def _week_matters(candidates, last_on: date) -> dict[tuple[int, str, date], list[tuple[int, date]]]:
+    """The matters of each candidate (type, township, week) up to `last_on`, in time order, with their day."""
+    found: dict[tuple[int, str, date], list] = defaultdict(list)
+    wanted = {(type_id, township, week) for type_id, township, week, _ in candidates}
+    for n in range(0, len(candidates), OR_CHUNK):
+        where = Q()
+        for type_id, township, week, _ in candidates[n:n + OR_CHUNK]:
+            where |= (_series_region(township) & _registered(week, min(week + timedelta(days=6), last_on))
+                      & Q(primary_type_id=type_id))
+        for case_id, day, type_id, code in Case.objects.filter(where).annotate(day=_day("registered_at")).order_by(
+            "registered_at", "id"
+        ).values_list("id", "day", "primary_type_id", "region_id"):
+            key = (type_id, code[:9], week_start(day))
+            if key in wanted:
+                found[key].append((case_id, day))
+    return found
+
+
+def _spike_finding(rule, type_id, township, place, kind_name, week, day, result, window) -> Finding:
+    baseline_text = "、".join(format_number(v) for v in result.baseline)
+    reason = (
+        f"{place}{kind_name}本周（{week:%Y-%m-%d}至{day:%Y-%m-%d}）登记 {result.count} 件；"
+        f"前 {rule.baseline_periods} 周每周分别为 {baseline_text} 件，平均 {format_number(round(result.mean, 2))} 件。"
+        f"单侧泊松检验：以期望值 λ={result.expected:.2f} 计，出现不少于 {result.count} 件的概率 "
+        f"p={format_p(result.p_value)}，低于阈值 {rule.p_value}，且达到最少件数 {rule.min_count}。"
+    )
+    return Finding(
+        kind=AlertKind.SPIKE, fingerprint=f"spike:{type_id}:{township}:{week.isoformat()}",
+        title=f"{place}{kind_name}激增：{week:%m月%d日}起一周 {result.count} 件（常态约 {result.expected:.1f} 件）",
+        reason=reason,
+        severity=severity_for(result.ratio, orange_at=rule.orange_at, red_at=rule.red_at),
+        severity_rule=severity_rule_text(AlertKind.SPIKE, round(result.ratio, 1), orange_at=rule.orange_at,
+                                         red_at=rule.red_at),
+        region=township, case_ids=window.ids(), dispute_type_id=type_id, period_start_on=week, period_end_on=day,
+        measures={"count": result.count, "baseline": list(result.baseline), "expected": round(result.expected, 4),
+                  "p_value": result.p_value, "test": "poisson_one_sided"},
+    )
 
 
 # --- clusters --------------------------------------------------------------------------------------------
@@ -187,207 +295,298 @@ def _respondent_name(name: str, kind: str) -> str:
     return name if kind == "organisation" else mask(name, PersonalKind.NAME)
 
 
-def detect_clusters(region: str, *, first_on: date, last_on: date, rule: DetectionRule) -> list[Finding]:
-    findings: dict[str, Finding] = {}
-    for end in window_ends(first_on, last_on, window_days=rule.window_days):
-        start = end - timedelta(days=rule.window_days - 1)
-        for finding in _respondent_clusters(region, start, end, rule) + _place_clusters(region, start, end, rule):
-            findings[finding.fingerprint] = _merge(findings.get(finding.fingerprint), finding)
-    return list(findings.values())
+@dataclass
+class _Member:
+    """A matter inside a cluster candidate: when, where, who complained, and how the group is named."""
+
+    case_id: int
+    day: date
+    region: str
+    applicants: set
+    shown: str = ""
 
 
-def _merge(earlier: Finding | None, later: Finding) -> Finding:
-    """Across windows of one run, the same group keeps the later window's figures and all matters seen."""
-    if earlier is None:
-        return later
-    ids = tuple(sorted(set(earlier.case_ids) | set(later.case_ids)))
-    return Finding(**{**later.__dict__, "case_ids": ids, "period_start_on": earlier.period_start_on})
+def detect_clusters(region: str, *, first_on: date, last_on: date, rule: DetectionRule) -> list[Signal]:
+    earliest = first_on - timedelta(days=rule.window_days - 1)
+    signals = (_respondent_clusters(region, earliest, first_on, last_on, rule)
+               + _place_clusters(region, earliest, first_on, last_on, rule))
+    # Within a day, groups by respondent come before groups by place: the same group seen both ways is one alert,
+    # named after its respondent.
+    return sorted(signals, key=lambda s: (s.day, s.fingerprint.startswith("cluster:place:"), s.fingerprint))
 
 
-def _respondent_clusters(region: str, start: date, end: date, rule: DetectionRule) -> list[Finding]:
-    parties = CaseParty.objects.filter(_in_region(region, "case__"), _registered(start, end, "case__"),
-                                       role="respondent")
-    hits = {
-        row["key"]: row
-        for row in parties.annotate(key=respondent_key()).values("key").annotate(
-            people=Count("case__parties__person_id", filter=Q(case__parties__role="applicant"), distinct=True),
-            matters=Count("case_id", distinct=True),
-        ).filter(people__gte=rule.min_count).order_by()
-    }
-    if not hits:
-        return []
-    members = defaultdict(set)
-    shown: dict[str, str] = {}
-    codes = defaultdict(set)
-    for key, case_id, name, kind, region_code in parties.annotate(key=respondent_key()).filter(
-        key__in=list(hits)
-    ).values_list("key", "case_id", "person__name", "person__kind", "case__region_id"):
-        members[key].add(case_id)
-        codes[key].add(region_code)
-        shown.setdefault(key, _respondent_name(name, kind))
-    names = _region_names({c[:9] for cs in codes.values() for c in cs} | {c for cs in codes.values() for c in cs})
-    findings = []
-    for key, row in hits.items():
-        area = common_region(sorted(codes[key]))
-        people = row["people"]
-        findings.append(Finding(
-            kind=AlertKind.CLUSTER, fingerprint=f"cluster:respondent:{_digest(key)}",
-            title=f"群体性苗头：{people} 人反映同一被申请人（{shown[key]}）",
-            reason=(
-                f"{start:%Y-%m-%d}至{end:%Y-%m-%d}（{rule.window_days} 天）内，{people} 名不同的申请人就同一被申请人"
-                f"（{shown[key]}）登记 {row['matters']} 件事项，集中在{_place_name(area, names)}；"
-                f"达到群体性苗头阈值（{rule.window_days} 天内不少于 {rule.min_count} 名不同反映人）。"
-                f"同一被申请人按统一社会信用代码、证件号码或姓名加电话的加密索引识别。"
-            ),
-            severity=severity_for(people, orange_at=rule.orange_at, red_at=rule.red_at),
-            severity_rule=severity_rule_text(AlertKind.CLUSTER, people, orange_at=rule.orange_at, red_at=rule.red_at),
-            region=area, case_ids=tuple(sorted(members[key])), period_start_on=start, period_end_on=end,
-            measures={"people": people, "matters": row["matters"], "window_days": rule.window_days,
-                      "key": "respondent"},
-        ))
-    return findings
-
-
-def _place_clusters(region: str, start: date, end: date, rule: DetectionRule) -> list[Finding]:
-    rows = list(
-        Case.objects.filter(_in_region(region), _registered(start, end)).exclude(address="")
-        .values("region_id", "address", "primary_type_id")
-        .annotate(people=Count("parties__person_id", filter=Q(parties__role="applicant"), distinct=True),
-                  matters=Count("id", distinct=True))
-        .filter(people__gte=rule.min_count).order_by()
-    )
-    if not rows:
-        return []
-    names = _region_names({r["region_id"] for r in rows} | {r["region_id"][:9] for r in rows})
-    type_names = dict(TaxonomyLabel.objects.filter(pk__in={r["primary_type_id"] for r in rows}).values_list("pk", "name"))
-    findings = []
-    for row in rows:
-        ids = tuple(
-            Case.objects.filter(_registered(start, end), region_id=row["region_id"], address=row["address"],
-                                primary_type_id=row["primary_type_id"]).order_by("id").values_list("id", flat=True)
+def _respondent_clusters(region, earliest: date, first_on: date, last_on: date, rule) -> list[Signal]:
+    parties = CaseParty.objects.filter(_in_region(region, "case__"), _registered(earliest, last_on, "case__"),
+                                       role="respondent").annotate(key=respondent_key())
+    # A window's distinct complainants never exceed the whole period's: only these keys can form a group.
+    candidates = parties.values("key").annotate(
+        people=Count("case__parties__person_id", filter=Q(case__parties__role="applicant"), distinct=True),
+    ).filter(people__gte=rule.min_count).values("key")
+    groups: dict[str, dict[int, _Member]] = defaultdict(dict)
+    for key, case_id, day, code, name, kind, other, other_role in (
+        parties.filter(key__in=candidates).annotate(day=_day("case__registered_at"))
+        .order_by("case__registered_at", "case_id", "id").values_list(
+            "key", "case_id", "day", "case__region_id", "person__name", "person__kind", "case__parties__person_id",
+            "case__parties__role",
         )
-        place = f"{_place_name(row['region_id'], names)}{row['address']}"
-        type_name = type_names.get(row["primary_type_id"], "未分类")
-        people = row["people"]
-        findings.append(Finding(
-            kind=AlertKind.CLUSTER,
-            fingerprint=f"cluster:place:{_digest(row['region_id'] + '|' + row['address'] + '|' + str(row['primary_type_id']))}",
-            title=f"群体性苗头：{people} 人反映同一地点（{place}）的{type_name}",
-            reason=(
-                f"{start:%Y-%m-%d}至{end:%Y-%m-%d}（{rule.window_days} 天）内，{people} 名不同的申请人就同一地点"
-                f"（{place}）的{type_name}登记 {row['matters']} 件事项；达到群体性苗头阈值"
-                f"（{rule.window_days} 天内不少于 {rule.min_count} 名不同反映人）。"
-            ),
-            severity=severity_for(people, orange_at=rule.orange_at, red_at=rule.red_at),
-            severity_rule=severity_rule_text(AlertKind.CLUSTER, people, orange_at=rule.orange_at, red_at=rule.red_at),
-            region=row["region_id"], case_ids=ids, dispute_type_id=row["primary_type_id"], period_start_on=start,
-            period_end_on=end,
-            measures={"people": people, "matters": row["matters"], "window_days": rule.window_days, "key": "place"},
-        ))
-    return findings
+    ):
+        member = groups[key].get(case_id)
+        if member is None:
+            member = groups[key][case_id] = _Member(case_id, day, code, set(), _respondent_name(name, kind))
+        if other_role == "applicant":
+            member.applicants.add(other)
+    return _group_signals(groups, first_on, last_on, rule, _respondent_finding)
+
+
+def _place_clusters(region, earliest: date, first_on: date, last_on: date, rule) -> list[Signal]:
+    cases = Case.objects.filter(_in_region(region), _registered(earliest, last_on)).exclude(address="")
+    candidates = list(
+        cases.values("region_id", "address", "primary_type_id")
+        .annotate(people=Count("parties__person_id", filter=Q(parties__role="applicant"), distinct=True))
+        .filter(people__gte=rule.min_count).values_list("region_id", "address", "primary_type_id").order_by()
+    )
+    groups: dict[tuple, dict[int, _Member]] = defaultdict(dict)
+    for n in range(0, len(candidates), OR_CHUNK):
+        where = Q()
+        for code, address, type_id in candidates[n:n + OR_CHUNK]:
+            where |= Q(region_id=code, address=address, primary_type_id=type_id)
+        for case_id, day, code, address, type_id, person_id, role in cases.filter(where).annotate(
+            day=_day("registered_at")
+        ).order_by("registered_at", "id").values_list("id", "day", "region_id", "address", "primary_type_id",
+                                                      "parties__person_id", "parties__role"):
+            member = groups[(code, address, type_id)].get(case_id)
+            if member is None:
+                member = groups[(code, address, type_id)][case_id] = _Member(case_id, day, code, set())
+            if role == "applicant":
+                member.applicants.add(person_id)
+    if not groups:
+        return []
+    names = _region_names({key[0] for key in groups} | {key[0][:9] for key in groups})
+    type_names = dict(TaxonomyLabel.objects.filter(pk__in={key[2] for key in groups}).values_list("pk", "name"))
+    return _group_signals(groups, first_on, last_on, rule, partial(_place_finding, names=names, type_names=type_names))
+
+
+def _group_signals(groups: dict, first_on: date, last_on: date, rule, make: Callable) -> list[Signal]:
+    """Slide each candidate's window over the period: a signal on every day with ≥ `min_count` distinct
+    complainants in the `window_days` days ending that day."""
+    signals = []
+    for key, by_case in groups.items():
+        members = list(by_case.values())  # in time order, as read
+        days = [m.day for m in members]
+        items = [m.case_id for m in members]
+        people: Counter = Counter()
+        fingerprint = _group_fingerprint(key)
+        lo = hi = 0
+        for run, new_lo, new_hi in _slide(days, first_on, last_on, rule.window_days):
+            for member in members[lo:min(new_lo, hi)]:  # out of the window
+                for person in member.applicants:
+                    people[person] -= 1
+                    if not people[person]:
+                        del people[person]
+            for member in members[max(hi, new_lo):new_hi]:  # into the window
+                people.update(member.applicants)
+            lo, hi = new_lo, new_hi
+            count = len(people)
+            if count < rule.min_count:
+                continue
+            window = Window(items, lo, hi)
+            severity = severity_for(count, orange_at=rule.orange_at, red_at=rule.red_at)
+            for day in run:
+                finding = partial(make, key, members, window, day - timedelta(days=rule.window_days - 1), day, count,
+                                  rule)
+                signals.append(Signal(day=day, kind=AlertKind.CLUSTER, fingerprint=fingerprint, severity=severity,
+                                      window=window, build=finding))
+    return signals
+
+
+def _group_fingerprint(key) -> str:
+    if isinstance(key, str):
+        return f"cluster:respondent:{_digest(key)}"
+    code, address, type_id = key
+    return f"cluster:place:{_digest(code + '|' + address + '|' + str(type_id))}"
+
+
+def _respondent_finding(key, members, window, start, end, people, rule) -> Finding:
+    members = members[window.lo:window.hi]
+    codes = sorted({m.region for m in members})
+    area = common_region(codes)
+    names = _region_names({c[:9] for c in codes} | set(codes))
+    shown = members[0].shown
+    return Finding(
+        kind=AlertKind.CLUSTER, fingerprint=_group_fingerprint(key),
+        title=f"群体性苗头：{people} 人反映同一被申请人（{shown}）",
+        reason=(
+            f"{start:%Y-%m-%d}至{end:%Y-%m-%d}（{rule.window_days} 天）内，{people} 名不同的申请人就同一被申请人"
+            f"（{shown}）登记 {len(members)} 件事项，集中在{_place_name(area, names)}；"
+            f"达到群体性苗头阈值（{rule.window_days} 天内不少于 {rule.min_count} 名不同反映人）。"
+            f"同一被申请人按统一社会信用代码、证件号码或姓名加电话的加密索引识别。"
+        ),
+        severity=severity_for(people, orange_at=rule.orange_at, red_at=rule.red_at),
+        severity_rule=severity_rule_text(AlertKind.CLUSTER, people, orange_at=rule.orange_at, red_at=rule.red_at),
+        region=area, case_ids=window.ids(), period_start_on=start, period_end_on=end,
+        measures={"people": people, "matters": len(members), "window_days": rule.window_days, "key": "respondent"},
+    )
+
+
+def _place_finding(key, members, window, start, end, people, rule, *, names, type_names) -> Finding:
+    members = members[window.lo:window.hi]
+    code, address, type_id = key
+    place = f"{_place_name(code, names)}{address}"
+    type_name = type_names.get(type_id, "未分类")
+    return Finding(
+        kind=AlertKind.CLUSTER, fingerprint=_group_fingerprint(key),
+        title=f"群体性苗头：{people} 人反映同一地点（{place}）的{type_name}",
+        reason=(
+            f"{start:%Y-%m-%d}至{end:%Y-%m-%d}（{rule.window_days} 天）内，{people} 名不同的申请人就同一地点"
+            f"（{place}）的{type_name}登记 {len(members)} 件事项；达到群体性苗头阈值"
+            f"（{rule.window_days} 天内不少于 {rule.min_count} 名不同反映人）。"
+        ),
+        severity=severity_for(people, orange_at=rule.orange_at, red_at=rule.red_at),
+        severity_rule=severity_rule_text(AlertKind.CLUSTER, people, orange_at=rule.orange_at, red_at=rule.red_at),
+        region=code, case_ids=window.ids(), dispute_type_id=type_id, period_start_on=start, period_end_on=end,
+        measures={"people": people, "matters": len(members), "window_days": rule.window_days, "key": "place"},
+    )
 
 
 # --- repeat contacts -------------------------------------------------------------------------------------
 
 
-def detect_repeats(region: str, *, first_on: date, last_on: date, rule: DetectionRule) -> list[Finding]:
-    findings: dict[str, Finding] = {}
-    for end in window_ends(first_on, last_on, window_days=rule.window_days):
-        start = end - timedelta(days=rule.window_days - 1)
-        contacts = Contact.objects.filter(
-            _in_region(region, "case__"), person__isnull=False, contacted_at__gte=start_of(start),
-            contacted_at__lt=start_of(end + timedelta(days=1)),
-        )
-        hits = {
-            row["person_id"]: row
-            for row in contacts.values("person_id").annotate(n=Count("id"), matters=Count("case_id", distinct=True))
-            .filter(n__gte=rule.min_count).order_by()
-        }
-        if not hits:
-            continue
-        members, codes, shown = defaultdict(set), defaultdict(set), {}
-        for person_id, case_id, region_code, name in contacts.filter(person_id__in=list(hits)).values_list(
-            "person_id", "case_id", "case__region_id", "person__name"
-        ):
-            members[person_id].add(case_id)
-            codes[person_id].add(region_code)
-            shown.setdefault(person_id, mask(name, PersonalKind.NAME))
-        for person_id, row in hits.items():
-            area = common_region(sorted(codes[person_id]))
-            finding = Finding(
-                kind=AlertKind.REPEAT, fingerprint=f"repeat:person:{person_id}",
-                title=f"重复来访：{shown[person_id]} {rule.window_days} 天内反映 {row['n']} 次",
-                reason=(
-                    f"同一当事人（{shown[person_id]}，按当事人档案识别）在 {start:%Y-%m-%d}至{end:%Y-%m-%d}"
-                    f"（{rule.window_days} 天）内反映 {row['n']} 次，涉及 {row['matters']} 件事项；"
-                    f"达到重复来访阈值（{rule.window_days} 天内不少于 {rule.min_count} 次）。"
-                ),
-                severity=severity_for(row["n"], orange_at=rule.orange_at, red_at=rule.red_at),
-                severity_rule=severity_rule_text(AlertKind.REPEAT, row["n"], orange_at=rule.orange_at,
-                                                 red_at=rule.red_at),
-                region=area, case_ids=tuple(sorted(members[person_id])), period_start_on=start, period_end_on=end,
-                measures={"contacts": row["n"], "matters": row["matters"], "window_days": rule.window_days},
-            )
-            findings[finding.fingerprint] = _merge(findings.get(finding.fingerprint), finding)
-    return list(findings.values())
+def detect_repeats(region: str, *, first_on: date, last_on: date, rule: DetectionRule) -> list[Signal]:
+    earliest = first_on - timedelta(days=rule.window_days - 1)
+    contacts = Contact.objects.filter(
+        _in_region(region, "case__"), person__isnull=False, contacted_at__gte=start_of(earliest),
+        contacted_at__lt=start_of(last_on + timedelta(days=1)),
+    )
+    # A window's contacts never exceed the whole period's: only these people can be repeat visitors.
+    candidates = contacts.values("person_id").annotate(n=Count("id")).filter(n__gte=rule.min_count).values("person_id")
+    people: dict[int, list] = defaultdict(list)
+    for row in contacts.filter(person_id__in=candidates).annotate(day=_day("contacted_at")).order_by(
+        "contacted_at", "id"
+    ).values_list("person_id", "day", "case_id", "case__region_id", "person__name"):
+        people[row[0]].append(row)
+    signals = []
+    for person_id, rows in people.items():
+        days = [day for _, day, _, _, _ in rows]
+        items = [case_id for _, _, case_id, _, _ in rows]
+        shown = mask(rows[0][4], PersonalKind.NAME)
+        for run, lo, hi in _slide(days, first_on, last_on, rule.window_days):
+            if hi - lo < rule.min_count:
+                continue
+            window = Window(items, lo, hi)
+            severity = severity_for(hi - lo, orange_at=rule.orange_at, red_at=rule.red_at)
+            signals += [Signal(day=day, kind=AlertKind.REPEAT, fingerprint=f"repeat:person:{person_id}",
+                               severity=severity, window=window,
+                               build=partial(_repeat_finding, person_id, shown, rows, day, rule, window))
+                        for day in run]
+    return sorted(signals, key=lambda s: (s.day, s.fingerprint))
+
+
+def _repeat_finding(person_id, shown, rows, end, rule, window) -> Finding:
+    rows = rows[window.lo:window.hi]
+    start = end - timedelta(days=rule.window_days - 1)
+    contacts, matters = len(rows), len({row[2] for row in rows})
+    return Finding(
+        kind=AlertKind.REPEAT, fingerprint=f"repeat:person:{person_id}",
+        title=f"重复来访：{shown} {rule.window_days} 天内反映 {contacts} 次",
+        reason=(
+            f"同一当事人（{shown}，按当事人档案识别）在 {start:%Y-%m-%d}至{end:%Y-%m-%d}"
+            f"（{rule.window_days} 天）内反映 {contacts} 次，涉及 {matters} 件事项；"
+            f"达到重复来访阈值（{rule.window_days} 天内不少于 {rule.min_count} 次）。"
+        ),
+        severity=severity_for(contacts, orange_at=rule.orange_at, red_at=rule.red_at),
+        severity_rule=severity_rule_text(AlertKind.REPEAT, contacts, orange_at=rule.orange_at, red_at=rule.red_at),
+        region=common_region(sorted({row[3] for row in rows})), case_ids=window.ids(), period_start_on=start,
+        period_end_on=end, measures={"contacts": contacts, "matters": matters, "window_days": rule.window_days},
+    )
 
 
 # --- seasonal --------------------------------------------------------------------------------------------
 
 
-def detect_seasonal(region: str, *, first_on: date, last_on: date, rule: DetectionRule) -> list[Finding]:
+def detect_seasonal(region: str, *, first_on: date, last_on: date, rule: DetectionRule) -> list[Signal]:
     label = TaxonomyLabel.objects.filter(taxonomy__code=DISPUTE_TAXONOMY, code=rule.dispute_type_code).first()
-    festivals = list(SpringFestival.objects.order_by("festival_on").values_list("festival_on", flat=True))
+    festivals = sorted(SpringFestival.objects.values_list("festival_on", flat=True))
     if label is None or not festivals:
         return []
-    # One evaluation per season touched by the run: at the run's last day inside that season.
-    evaluations: dict[date, date] = {}
-    day = first_on
-    while day <= last_on:
-        season = season_containing(day, festivals, season_days=rule.window_days)
-        if season is not None:
-            evaluations[season.festival_on] = min(last_on, season.ends_on)
-            day = season.ends_on
-        day += timedelta(days=1)
-    findings = []
-    for as_of in evaluations.values():
-        season = season_containing(as_of, festivals, season_days=rule.window_days)
-        finding = _seasonal_finding(region, season, as_of, festivals, label, rule)
-        if finding is not None:
-            findings.append(finding)
-    return findings
+    # The run's days inside each pre-festival season; every one of them is an evaluation.
+    seasons: dict[date, list[date]] = defaultdict(list)
+    for festival in festivals:
+        starts_on = festival - timedelta(days=rule.window_days)
+        first, last = max(first_on, starts_on), min(last_on, festival - timedelta(days=1))
+        if first <= last:
+            seasons[festival] = list(days_between(first, last))
+    if not seasons:
+        return []
+    first_day = first_day_on_record(region, before=last_on + timedelta(days=1))
+    place = _region_names([region]).get(region, region)
+    signals = []
+    for days in seasons.values():
+        season = season_containing(days[0], festivals, season_days=rule.window_days)
+        history_start = first_day if first_day is not None and first_day < season.starts_on else None
+        signals += _season_signals(region, place, season, days, history_start, festivals, label, rule)
+    return sorted(signals, key=lambda s: (s.day, s.fingerprint))
 
 
-def _count(region: str, type_id: int, first: date, last: date) -> int:
-    return Case.objects.filter(_in_region(region), _registered(first, last), primary_type_id=type_id).count()
-
-
-def _seasonal_finding(region, season, as_of, festivals, label, rule) -> Finding | None:
-    elapsed = (as_of - season.starts_on).days + 1
-    history_start = first_week_on_record(region, before=season.starts_on)
-    count = _count(region, label.pk, season.starts_on, as_of)
+def _season_signals(region, place, season, days, history_start, festivals, label, rule) -> list[Signal]:
+    longest = (days[-1] - season.starts_on).days + 1
     earlier = [f for f in festivals if f < season.festival_on][-rule.baseline_periods:]
-    spans = [same_span_in_year(season, elapsed, f) for f in earlier]
-    spans = [span for span in spans if history_start is not None and span[0] >= history_start]
-    if spans:
-        baseline = [_count(region, label.pk, first, last) for first, last in spans]
+    spans = [same_span_in_year(season, longest, f) for f in earlier]
+    spans.append((season.starts_on - timedelta(days=longest), season.starts_on - timedelta(days=1)))
+    per_day = _daily_counts(region, label.pk, spans)
+    rows = list(
+        Case.objects.filter(_in_region(region), _registered(season.starts_on, days[-1]), primary_type_id=label.pk)
+        .annotate(day=_day("registered_at")).order_by("registered_at", "id").values_list("id", "day")
+    )
+    items, registered_on = [case_id for case_id, _ in rows], [day for _, day in rows]
+    signals = []
+    for day in days:
+        elapsed = (day - season.starts_on).days + 1
+        count = bisect_right(registered_on, day)
+        same_days = [same_span_in_year(season, elapsed, f) for f in earlier]
+        same_days = [span for span in same_days if history_start is not None and span[0] >= history_start]
+        if same_days:
+            baseline = [sum(per_day.get(d, 0) for d in days_between(*span)) for span in same_days]
+        else:
+            span = (season.starts_on - timedelta(days=elapsed), season.starts_on - timedelta(days=1))
+            if history_start is None or span[0] < history_start:
+                continue
+            baseline = [sum(per_day.get(d, 0) for d in days_between(*span))]
+        result = test_count(count, baseline, p_threshold=rule.p_value, min_count=rule.min_count)
+        if not result.is_signal:
+            continue
+        window = Window(items, 0, count)
+        signals.append(Signal(
+            day=day, kind=AlertKind.SEASONAL, fingerprint=f"seasonal:{label.pk}:{region}:{season.festival_on.year}",
+            severity=severity_for(result.ratio, orange_at=rule.orange_at, red_at=rule.red_at), window=window,
+            build=partial(_seasonal_finding, region, place, season, day, elapsed, same_days, result, label, rule,
+                          window),
+        ))
+    return signals
+
+
+def _daily_counts(region: str, type_id: int, spans: list[tuple[date, date]]) -> dict[date, int]:
+    """The type's matters per day over the spans, in one GROUP BY."""
+    where = Q()
+    for first, last in spans:
+        where |= _registered(first, last)
+    rows = (
+        Case.objects.filter(where, _in_region(region), primary_type_id=type_id)
+        .annotate(day=_day("registered_at")).values("day").annotate(n=Count("id")).order_by()
+    )
+    return {_local_date(row["day"]): row["n"] for row in rows}
+
+
+def _seasonal_finding(region, place, season, as_of, elapsed, same_days, result, label, rule, window) -> Finding:
+    if same_days:
         basis = "往年春节前同期（" + "；".join(
-            f"{first.year}年{first:%m-%d}至{last:%m-%d} {n} 件" for (first, last), n in zip(spans, baseline, strict=True)
+            f"{first.year}年{first:%m-%d}至{last:%m-%d} {n} 件"
+            for (first, last), n in zip(same_days, result.baseline, strict=True)
         ) + "）"
     else:
         first, last = season.starts_on - timedelta(days=elapsed), season.starts_on - timedelta(days=1)
-        if history_start is None or first < history_start:
-            return None
-        baseline = [_count(region, label.pk, first, last)]
-        basis = f"往年同期无数据，以节前季之前的相同天数（{first:%Y-%m-%d}至{last:%Y-%m-%d}，{baseline[0]} 件）为基线"
-    result = test_count(count, baseline, p_threshold=rule.p_value, min_count=rule.min_count)
-    if not result.is_signal:
-        return None
-    ids = tuple(
-        Case.objects.filter(_in_region(region), _registered(season.starts_on, as_of), primary_type_id=label.pk)
-        .order_by("registered_at", "id").values_list("id", flat=True)
-    )
-    place = _region_names([region]).get(region, region)
+        basis = (f"往年同期无数据，以节前季之前的相同天数（{first:%Y-%m-%d}至{last:%Y-%m-%d}，"
+                 f"{format_number(result.baseline[0])} 件）为基线")
+    count = result.count
     return Finding(
         kind=AlertKind.SEASONAL, fingerprint=f"seasonal:{label.pk}:{region}:{season.festival_on.year}",
         title=f"{place}春节前{label.name}高发：节前 {elapsed} 天 {count} 件（常态约 {result.expected:.1f} 件）",
@@ -400,7 +599,8 @@ def _seasonal_finding(region, season, as_of, festivals, label, rule) -> Finding 
         severity=severity_for(result.ratio, orange_at=rule.orange_at, red_at=rule.red_at),
         severity_rule=severity_rule_text(AlertKind.SEASONAL, round(result.ratio, 1), orange_at=rule.orange_at,
                                          red_at=rule.red_at),
-        region=region, case_ids=ids, dispute_type_id=label.pk, period_start_on=season.starts_on, period_end_on=as_of,
+        region=region, case_ids=window.ids(), dispute_type_id=label.pk, period_start_on=season.starts_on,
+        period_end_on=as_of,
         measures={"count": count, "baseline": list(result.baseline), "expected": round(result.expected, 4),
                   "p_value": result.p_value, "festival_on": season.festival_on.isoformat(),
                   "test": "poisson_one_sided"},
