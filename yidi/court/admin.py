@@ -8,11 +8,10 @@ from django.contrib import admin
 from yidi.cases.domain import InvalidInput
 from yidi.court import actions
 from yidi.court.models import Court, CourtMessage
+from yidi.webhooks.admin import MIN_SECRET_LENGTH, WriteOnlySecretForm
 
-MIN_SECRET_LENGTH = 16
 
-
-class CourtForm(forms.ModelForm):
+class CourtForm(WriteOnlySecretForm):
     new_secret = forms.CharField(
         label="签名密钥", required=False, strip=True, widget=forms.PasswordInput(render_value=False),
         help_text=f"双方共用，至少 {MIN_SECRET_LENGTH} 个字符，保存后不再显示；修改时留空则保持原密钥",
@@ -21,14 +20,6 @@ class CourtForm(forms.ModelForm):
     class Meta:
         model = Court
         fields = ["name", "code", "endpoint_url", "api_client", "is_active"]
-
-    def clean_new_secret(self) -> str:
-        secret = self.cleaned_data["new_secret"]
-        if not secret and not self.instance.pk:
-            raise forms.ValidationError("请设置签名密钥")
-        if secret and len(secret) < MIN_SECRET_LENGTH:
-            raise forms.ValidationError(f"签名密钥至少 {MIN_SECRET_LENGTH} 个字符")
-        return secret
 
     def clean(self):
         cleaned = super().clean()

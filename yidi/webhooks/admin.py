@@ -11,19 +11,14 @@ from yidi.webhooks.models import WebhookSubscription
 MIN_SECRET_LENGTH = 16
 
 
-class WebhookSubscriptionForm(forms.ModelForm):
-    event_types = forms.MultipleChoiceField(
-        label="事件类型", choices=[(key.value, f"{label}（{key.value}）") for key, label in EVENT_TYPE_LABELS.items()],
-        widget=forms.CheckboxSelectMultiple,
-    )
+class WriteOnlySecretForm(forms.ModelForm):
+    """A signing secret typed once and never shown again: required on creation, kept when left empty later.
+    Shared by the webhook subscriptions and the courts of the court exchange (`yidi.court.admin`)."""
+
     new_secret = forms.CharField(
         label="签名密钥", required=False, strip=True, widget=forms.PasswordInput(render_value=False),
         help_text=f"至少 {MIN_SECRET_LENGTH} 个字符，保存后不再显示；修改时留空则保持原密钥",
     )
-
-    class Meta:
-        model = WebhookSubscription
-        fields = ["name", "url", "event_types", "region_scope", "is_active"]
 
     def clean_new_secret(self) -> str:
         secret = self.cleaned_data["new_secret"]
@@ -32,6 +27,16 @@ class WebhookSubscriptionForm(forms.ModelForm):
         if secret and len(secret) < MIN_SECRET_LENGTH:
             raise forms.ValidationError(f"签名密钥至少 {MIN_SECRET_LENGTH} 个字符")
         return secret
+
+
+class WebhookSubscriptionForm(WriteOnlySecretForm):
+    event_types = forms.MultipleChoiceField(
+        label="事件类型", choices=[(key.value, f"{label}（{key.value}）") for key, label in EVENT_TYPE_LABELS.items()],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "url", "event_types", "region_scope", "is_active"]
 
     def save(self, commit=True):
         if self.cleaned_data.get("new_secret"):
