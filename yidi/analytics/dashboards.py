@@ -515,7 +515,11 @@ def _cached(key: str, build):
 
 def overview(s: Slice, *, map_measure: str = "registered") -> dict:
     """The centre's overview of a region and period (see the module docstring); cached briefly."""
-    return _cached(_cache_key("overview", s, measure=map_measure), lambda: _overview(s, map_measure))
+    # The map's digest is part of the key, so an uploaded or replaced map shows at once rather than after the cache.
+    map_digest = RegionMap.objects.filter(county_id=s.region_code).values_list("sha256", flat=True).first() \
+        if len(s.region_code) == 6 else None
+    return _cached(_cache_key("overview", s, measure=map_measure, map=map_digest or ""),
+                   lambda: _overview(s, map_measure))
 
 
 def _overview(s: Slice, map_measure: str) -> dict:

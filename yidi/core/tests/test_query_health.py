@@ -167,7 +167,7 @@ PAGE_QUERIES = {
     "case list": 12, "case list, filtered": 12, "case list, to assign": 14, "workbench, handler": 11,
     "workbench, dispatcher": 15, "case detail": 29, "overdue": 10, "urgings": 9, "kpis": KPI_QUERIES,
     "kpi drill-down": 14,
-    "alerts": 11, "campaign": 22, "campaigns": 9, "dashboard": 11, "return visits": 10, "grid home": 10,
+    "alerts": 11, "campaign": 22, "campaigns": 9, "dashboard": 12, "return visits": 10, "grid home": 10,
     "audit log": 12,
 }
 API_QUERIES = {"api cases": 14, "api cases, filtered": 14, "api overdue cases": 14, "api alerts": 14,

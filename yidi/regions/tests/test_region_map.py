@@ -84,7 +84,10 @@ def test_a_refused_upload_keeps_the_previous_map(admin):
 
 
 @pytest.mark.django_db
-def test_a_system_admin_uploads_in_the_admin_and_sees_the_unmatched_names(client, admin, supervisor):
+def test_a_system_admin_uploads_in_the_admin_and_sees_the_unmatched_names_and_the_map_shows_at_once(client, admin, supervisor):
+    client.force_login(supervisor)
+    before = client.get("/analytics/dashboard/?period=2026")  # cached without a map
+    assert before.context["has_map"] is False and before.context["map_url"] == ""
     client.force_login(admin)
     bad = client.post("/admin/regions/regionmap/add/", {
         "county_code": "330681", "upload": SimpleUploadedFile("bad.geojson", collection(["枫桥镇", "外星镇"]))})
