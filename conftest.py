@@ -110,10 +110,10 @@ def jy_platform(db):
 @pytest.fixture(autouse=True)
 def _fresh_reference_caches():
     """Per-process caches (reference tables, the dashboards' figures) must not carry rows from one test into another."""
+    from django.core.cache import cache
+
     from yidi.core import worktime
     from yidi.routing.queries import clear_rule_cache
-
-    from django.core.cache import cache
 
     worktime.clear_cache()
     clear_rule_cache()

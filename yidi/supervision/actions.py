@@ -10,6 +10,7 @@ Deduplication (`do_record_finding`):
   none of them held.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -18,7 +19,7 @@ from django.utils import timezone
 from yidi.accounts import access
 from yidi.accounts.domain import UnitKind
 from yidi.accounts.models import Unit, User
-from yidi.audit.actions import record
+from yidi.audit.actions import record, record_many
 from yidi.cases import actions as case_actions
 from yidi.core import clock
 from yidi.supervision import queries
@@ -82,62 +83,172 @@ def default_owner(region_code: str) -> Unit | None:
 # --- detection -------------------------------------------------------------------------------------------
 
 
-def _open_alert_for(finding: Finding) -> Alert | None:
-    alerts = Alert.objects.select_for_update().filter(OPEN_ALERT)
-    alert = alerts.filter(fingerprint=finding.fingerprint).first()
-    if alert is None and finding.kind == AlertKind.CLUSTER:
-        overlapping = AlertCase.objects.filter(case_id__in=finding.case_ids).values("alert_id")
-        alert = alerts.filter(kind=AlertKind.CLUSTER, pk__in=overlapping).order_by("detected_at", "id").first()
-    return alert
+CHUNK = 500  # values per IN list when loading what a batch of findings meets
+
+
+def _chunks(values) -> list:
+    values = sorted(values)
+    return [values[n:n + CHUNK] for n in range(0, len(values), CHUNK)]
+
+
+@dataclass(eq=False)
+class _Step:
+    """One timeline row and audit row of a batch, in the order the findings were applied."""
+
+    alert: Alert
+    action: AlertAction
+    from_status: str
+    seq: int
+    note: str
+    data: dict
+    fields: list
+    audit_data: dict
+
+
+class _Batch:
+    """What `do_record_findings` reads and writes: the open alerts the findings meet (locked), the matters they hold,
+    the matters of closed alerts with the same fingerprints; the new alerts, links, steps."""
+
+    def __init__(self, findings: list[Finding]):
+        self.now = clock.now()
+        fingerprints = {finding.fingerprint for finding in findings}
+        cluster_cases = {c for finding in findings if finding.kind == AlertKind.CLUSTER for c in finding.case_ids}
+        self.by_fingerprint: dict[str, Alert] = {}
+        self.closed: dict[str, set] = {}
+        for chunk in _chunks(fingerprints):
+            for alert in Alert.objects.select_for_update().filter(OPEN_ALERT, fingerprint__in=chunk):
+                self.by_fingerprint[alert.fingerprint] = alert
+            for fingerprint, case_id in AlertCase.objects.filter(
+                alert__fingerprint__in=chunk, alert__status=AlertStatus.CLOSED
+            ).values_list("alert__fingerprint", "case_id"):
+                self.closed.setdefault(fingerprint, set()).add(case_id)
+        self.clusters: dict[int, Alert] = {}  # open group alerts holding a matter of a group finding, by pk
+        for chunk in _chunks(cluster_cases):
+            holding = AlertCase.objects.filter(case_id__in=chunk).values("alert_id")
+            for alert in Alert.objects.select_for_update().filter(OPEN_ALERT, kind=AlertKind.CLUSTER, pk__in=holding):
+                self.clusters[alert.pk] = alert
+        for alert in self.clusters.values():  # one instance per alert, whichever way it was found
+            self.by_fingerprint.setdefault(alert.fingerprint, alert)
+        self.clusters = {pk: self.by_fingerprint.get(alert.fingerprint, alert) for pk, alert in self.clusters.items()}
+        self.held: dict[int, set] = {}
+        for chunk in _chunks({alert.pk for alert in self.by_fingerprint.values()}):
+            for alert_id, case_id in AlertCase.objects.filter(alert_id__in=chunk).values_list("alert_id", "case_id"):
+                self.held.setdefault(alert_id, set()).add(case_id)
+        self.owners: dict[str, Unit | None] = {}
+        self.new: list[Alert] = []
+        self.new_order: dict[int, int] = {}  # id(new alert) → its place among the new ones
+        self.changed: dict[int, tuple[Alert, set]] = {}  # alerts on record that changed, with the fields
+        self.links: list[tuple[Alert, list[int]]] = []
+        self.steps: list[_Step] = []
+
+    def _key(self, alert: Alert) -> tuple:
+        """The alert's place in `ORDER BY detected_at, id`: the alerts on record, then the new ones as raised."""
+        return (0, alert.detected_at, alert.pk) if alert.pk is not None else (1, self.new_order[id(alert)])
+
+    def _held(self, alert: Alert) -> set:
+        return self.held.setdefault(self._key(alert), set()) if alert.pk is None else self.held.setdefault(alert.pk, set())
+
+    def _open_alert_for(self, finding: Finding) -> Alert | None:
+        alert = self.by_fingerprint.get(finding.fingerprint)
+        if alert is not None or finding.kind != AlertKind.CLUSTER:
+            return alert
+        case_ids = set(finding.case_ids)
+        overlapping = [a for a in [*self.clusters.values(), *self.new] if a.kind == AlertKind.CLUSTER
+                       and self._held(a) & case_ids]
+        return min(overlapping, key=self._key, default=None)
+
+    def _owner(self, region: str) -> Unit | None:
+        if region not in self.owners:
+            self.owners[region] = default_owner(region)
+        return self.owners[region]
+
+    def apply(self, finding: Finding) -> tuple[Alert | None, str]:
+        alert = self._open_alert_for(finding)
+        if alert is not None:
+            held = self._held(alert)
+            new_ids = [case_id for case_id in finding.case_ids if case_id not in held]
+            if not new_ids:
+                return alert, "unchanged"
+            held.update(new_ids)
+            self.links.append((alert, new_ids))
+            fields = ["version", "updated_at"]
+            if alert.fingerprint == finding.fingerprint:
+                alert.reason, alert.measures, alert.period_end_on = finding.reason, finding.measures, finding.period_end_on
+                fields += ["reason", "measures", "period_end_on"]
+            data = {"added": len(new_ids)}
+            if alert.status == AlertStatus.NEW and finding.severity.rank > Severity(alert.severity).rank:
+                alert.severity, alert.severity_rule = finding.severity, finding.severity_rule
+                fields += ["severity", "severity_rule"]
+                data["severity_label"] = SEVERITY_LABELS[finding.severity]
+            alert.version += 1
+            alert.updated_at = self.now
+            if alert.pk is not None:
+                self.changed.setdefault(alert.pk, (alert, set()))[1].update(fields)
+            self.steps.append(_Step(alert, AlertAction.ADD_CASES, alert.status, alert.version, finding.reason, data,
+                                    fields, {"case_ids": new_ids}))
+            return alert, "updated"
+        if not finding.case_ids or set(finding.case_ids) <= self.closed.get(finding.fingerprint, set()):
+            return None, "unchanged"
+        owner = self._owner(finding.region)
+        alert = Alert(
+            kind=finding.kind, severity=finding.severity, severity_rule=finding.severity_rule,
+            title=finding.title[:160], reason=finding.reason, fingerprint=finding.fingerprint,
+            region_id=finding.region, dispute_type_id=finding.dispute_type_id, owner_unit=owner,
+            measures=finding.measures, period_start_on=finding.period_start_on,
+            period_end_on=finding.period_end_on, detected_at=self.now, updated_at=self.now,
+        )
+        self.new_order[id(alert)] = len(self.new)
+        self.new.append(alert)
+        self.by_fingerprint[alert.fingerprint] = alert
+        self._held(alert).update(finding.case_ids)
+        self.links.append((alert, list(finding.case_ids)))
+        self.steps.append(_Step(alert, AlertAction.RAISE, "", 1, finding.reason,
+                                {"severity_label": SEVERITY_LABELS[finding.severity], "added": len(finding.case_ids),
+                                 "owner_unit_name": owner.name if owner is not None else ""},
+                                [], {"fingerprint": finding.fingerprint, "case_ids": list(finding.case_ids)}))
+        return alert, "raised"
+
+    def write(self) -> None:
+        """Everything in a fixed number of statements: the new alerts, the changed ones, the links, the timeline
+        rows, and one audit append (in the order the findings were applied)."""
+        Alert.objects.bulk_create(self.new)  # each pk is set (RETURNING), for the rows below
+        for alert, fields in self.changed.values():
+            alert.save(update_fields=sorted(fields))
+        AlertCase.objects.bulk_create(
+            [AlertCase(alert=alert, case_id=case_id, added_at=self.now) for alert, ids in self.links for case_id in ids],
+            batch_size=5000,
+        )
+        AlertEvent.objects.bulk_create([
+            AlertEvent(alert=step.alert, seq=step.seq, action=step.action, from_status=step.from_status,
+                       to_status=step.alert.status, at=self.now, actor=None, actor_name=DETECTION_NAME,
+                       actor_unit_id=None, note=step.note, data=step.data)
+            for step in self.steps
+        ], batch_size=2000)
+        record_many(actor=None, entries=[
+            {"action": f"alert.{step.action}", "object_type": "alert", "object_id": step.alert.pk,
+             "fields": step.fields, "data": step.audit_data}
+            for step in self.steps
+        ])
 
 
 @transaction.atomic
+def do_record_findings(findings: list[Finding]) -> list[tuple[Alert | None, str]]:
+    """Record detectors' findings in order, each as `do_record_finding` would, in a fixed number of statements
+    (a detection run over a year records thousands). The open alerts the findings meet are locked first."""
+    if not findings:
+        return []
+    batch = _Batch(findings)
+    outcomes = [batch.apply(finding) for finding in findings]
+    batch.write()
+    return outcomes
+
+
 def do_record_finding(finding: Finding) -> tuple[Alert | None, str]:
     """Raise an alert for a detector's finding, or add its new matters to the open one.
 
     Returns the alert (None when nothing was raised) and what happened: "raised", "updated" or "unchanged".
     """
-    now = clock.now()
-    alert = _open_alert_for(finding)
-    if alert is not None:
-        held = set(AlertCase.objects.filter(alert=alert).values_list("case_id", flat=True))
-        new_ids = [case_id for case_id in finding.case_ids if case_id not in held]
-        if not new_ids:
-            return alert, "unchanged"
-        AlertCase.objects.bulk_create([AlertCase(alert=alert, case_id=case_id, added_at=now) for case_id in new_ids])
-        fields = ["version", "updated_at"]
-        if alert.fingerprint == finding.fingerprint:
-            alert.reason, alert.measures, alert.period_end_on = finding.reason, finding.measures, finding.period_end_on
-            fields += ["reason", "measures", "period_end_on"]
-        data = {"added": len(new_ids)}
-        if alert.status == AlertStatus.NEW and finding.severity.rank > Severity(alert.severity).rank:
-            alert.severity, alert.severity_rule = finding.severity, finding.severity_rule
-            fields += ["severity", "severity_rule"]
-            data["severity_label"] = SEVERITY_LABELS[finding.severity]
-        alert.version += 1
-        alert.save(update_fields=fields)
-        _event(alert, AlertAction.ADD_CASES, actor=None, from_status=alert.status, note=finding.reason, data=data)
-        _audit(alert, AlertAction.ADD_CASES, actor=None, fields=fields, data={"case_ids": new_ids})
-        return alert, "updated"
-    closed_ids = set(
-        AlertCase.objects.filter(alert__fingerprint=finding.fingerprint, alert__status=AlertStatus.CLOSED)
-        .values_list("case_id", flat=True)
-    )
-    if not finding.case_ids or set(finding.case_ids) <= closed_ids:
-        return None, "unchanged"
-    alert = Alert.objects.create(
-        kind=finding.kind, severity=finding.severity, severity_rule=finding.severity_rule, title=finding.title[:160],
-        reason=finding.reason, fingerprint=finding.fingerprint, region_id=finding.region,
-        dispute_type_id=finding.dispute_type_id, owner_unit=default_owner(finding.region), measures=finding.measures,
-        period_start_on=finding.period_start_on, period_end_on=finding.period_end_on, detected_at=now,
-    )
-    AlertCase.objects.bulk_create([AlertCase(alert=alert, case_id=case_id, added_at=now) for case_id in finding.case_ids])
-    _event(alert, AlertAction.RAISE, actor=None, from_status="", note=finding.reason,
-           data={"severity_label": SEVERITY_LABELS[finding.severity], "added": len(finding.case_ids),
-                 "owner_unit_name": alert.owner_unit.name if alert.owner_unit_id else ""})
-    _audit(alert, AlertAction.RAISE, actor=None, data={"fingerprint": finding.fingerprint,
-                                                        "case_ids": list(finding.case_ids)})
-    return alert, "raised"
+    return do_record_findings([finding])[0]
 
 
 @transaction.atomic

@@ -1,15 +1,16 @@
 """The risk detection run (`detect_risks`): every active detector over every county (or one region), the findings
-recorded through `actions.do_record_finding`, which deduplicates. Run daily by the task `detect_risks_task` and the
+recorded through `actions.do_record_findings`, which deduplicates. Run daily by the task `detect_risks_task` and the
 command `manage.py detect_risks`; `--from` re-runs the detectors over a past period (backfill, benchmark).
 
 A run over a period leaves exactly the alerts that one run per day of the period would leave (same alerts, kinds,
 fingerprints, severities, matters, titles, reasons and figures). The detectors compute every day's signals from a
 few aggregates over the whole period (`detection`); `_Ledger` then applies `do_record_finding`'s rules to them in
-day order in memory, over the alerts on record, and writes the outcome through `do_record_finding` itself: each
-new alert raised by its first finding, then at most one further call per alert adding every matter the later days
-added (with the latest figures and the highest severity reached); a new alert other than a group alert (which
-another group's finding may meet) is raised with all of it at once. A period's timeline thus has one 新增关联事项 step per alert at most where daily
-runs have one per day."""
+day order in memory, over the alerts on record, and writes the outcome in one batch through the same rules
+(`do_record_findings`): each new alert raised by its first finding, then at most one further finding per alert
+adding every matter the later days added (with the latest figures and the highest severity reached); a new alert
+other than a group alert (which another group's finding may meet) is raised with all of it at once. A period's
+timeline thus has one 新增关联事项 step per alert at most where daily runs have one per day. Runs are serialised
+by locking the detection rules, so two runs never raise the same alert twice."""
 
 import logging
 from dataclasses import dataclass, field, replace
@@ -66,6 +67,8 @@ def detect_risks(*, region: str = "", as_of: date | None = None, first_on: date 
             signals += detect(code, first_on=first_on, last_on=as_of, rule=rule)
         signals.sort(key=lambda s: (s.day, KIND_ORDER[s.kind]))  # stable: each detector's order within a day
         with transaction.atomic():
+            # One run records at a time: a second waits here, then reads the alerts the first left.
+            list(DetectionRule.objects.select_for_update().filter(pk__in=[rule.pk for rule in rules.values()]))
             ledger = _Ledger(code, signals)
             for signal in signals:
                 outcome = ledger.record(signal)
@@ -193,7 +196,9 @@ class _Ledger:
         return "raised"
 
     def write(self) -> None:
-        folded = set()
+        """Record the run in one batch (`actions.do_record_findings`): the new alerts first, then one finding per
+        alert that gained matters after its raise."""
+        raises, additions, folded = [], [], set()
         for alert in self.alerts:
             if alert.raised_by is None:
                 continue
@@ -201,16 +206,17 @@ class _Ledger:
             if alert.added and alert.kind != AlertKind.CLUSTER:
                 finding = self._folded(alert, finding)
                 folded.add(alert)
-            _, outcome = actions.do_record_finding(finding)
-            if outcome != "raised":
-                logger.warning("risk detection: %s was %s, not raised (changed during the run)",
-                               alert.fingerprint, outcome)
+            raises.append((alert, finding))
         for alert in self.alerts:
             if alert.added and alert not in folded:
-                _, outcome = actions.do_record_finding(self._additions(alert))
-                if outcome != "updated":
-                    logger.warning("risk detection: %s was %s, not updated (changed during the run)",
-                                   alert.fingerprint, outcome)
+                additions.append((alert, self._additions(alert)))
+        outcomes = actions.do_record_findings([finding for _, finding in raises + additions])
+        for (alert, _), (_, outcome), expected in zip(raises + additions, outcomes,
+                                                      ["raised"] * len(raises) + ["updated"] * len(additions),
+                                                      strict=True):
+            if outcome != expected:
+                logger.warning("risk detection: %s was %s, not %s (changed during the run)",
+                               alert.fingerprint, outcome, expected)
 
     def _folded(self, alert: _Alert, raising: Finding) -> Finding:
         """A new alert raised at once with all it gained in day order: the first finding's title and start, the
