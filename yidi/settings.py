@@ -303,6 +303,19 @@ YIDI_API_RATE_PER_MINUTE = env_int("YIDI_API_RATE_PER_MINUTE", 600)
 # pg_dump/pg_restore/psql when those on PATH are of another major version than the server.
 YIDI_BACKUP_DIR = env("YIDI_BACKUP_DIR")
 YIDI_BACKUP_PG_BIN_DIR = env("YIDI_BACKUP_PG_BIN_DIR")
+# Dashboards (`yidi.analytics`): seconds a page's figures are cached; rows an export may hold; the daily roll-up's
+# refresh age and the number of changed matters over which a refresh rebuilds every day.
+YIDI_DASHBOARD_CACHE_SECONDS = env_int("YIDI_DASHBOARD_CACHE_SECONDS", 60)
+YIDI_ANALYTICS_EXPORT_MAX_ROWS = env_int("YIDI_ANALYTICS_EXPORT_MAX_ROWS", 50_000)
+YIDI_ANALYTICS_ROLLUP_MAX_AGE_SECONDS = env_int("YIDI_ANALYTICS_ROLLUP_MAX_AGE_SECONDS", 600)
+YIDI_ANALYTICS_ROLLUP_REBUILD_OVER = env_int("YIDI_ANALYTICS_ROLLUP_REBUILD_OVER", 20_000)
+# Largest township map (GeoJSON) an admin may upload, in bytes.
+YIDI_REGION_MAP_MAX_BYTES = env_int("YIDI_REGION_MAP_MAX_BYTES", 5 * 1024 * 1024)
+# 12345 import: rows per batch (one transaction each), and processes that triage rows in parallel (0: in-process).
+YIDI_HOTLINE_BATCH_ROWS = env_int("YIDI_HOTLINE_BATCH_ROWS", 500)
+YIDI_HOTLINE_TRIAGE_WORKERS = env_int("YIDI_HOTLINE_TRIAGE_WORKERS", 0)
+# API sync cursor: rows changed in the last N seconds are left for the next page (commits still in flight).
+YIDI_API_SYNC_SETTLE_SECONDS = env_int("YIDI_API_SYNC_SETTLE_SECONDS", 2)
 # The public address of this instance, for links in messages to citizens (the portal is at /p/).
 YIDI_PUBLIC_BASE_URL = env("YIDI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # Evaluation and return visits (`yidi.evaluation`): how long after the result the person may evaluate online;
