@@ -13,7 +13,8 @@ How: real matters first, then copies of them in bulk.
    month before each Spring Festival) and a code of its year; every row of the template's matter (the matter,
    parties, contacts, visits, assignments, events, deadlines, labels, urgings, extensions, transfers, routing
    records, evaluations, return visits) is copied by one `INSERT … SELECT` per table and batch, its dates shifted
-   by whole weeks (so working days stay working days). Copies dated more than 120 days back come only from
+   by whole weeks (so working days stay working days) and a house number added to its address (so the copies of a
+   template are not all at one place, which would make every village a group-incident site). Copies dated more than 120 days back come only from
    finished templates (closed, archived, not accepted …) and end before today, so the old years are not left open;
    recent copies come from templates of about the same age, so open matters stay realistically open.
 Deterministic for a seed, a template set and an end date. Not copied: attachments, mediation files, messages,
@@ -209,6 +210,9 @@ def _shift(vendor: str, field, column: str) -> str:
     return f"date(t.{column}, printf('%%+d days', m.shift_days))"
 
 
+HOUSE_NUMBER = "((m.n * 7919) %% 300 + 1)"  # deterministic, spread over 300 numbers
+
+
 def _copy_sql(model, vendor: str, pool: int) -> str:
     from django.db import models
 
@@ -234,6 +238,9 @@ def _copy_sql(model, vendor: str, pool: int) -> str:
             values.append(_shift(vendor, field, column))
         elif field.name == "code" and model is Case:
             values.append("m.code")
+        elif field.name == "address" and model is Case:
+            # a house number on the template's village or site: copies are not all at the same few hundred places
+            values.append(f"CASE WHEN t.address = '' THEN '' ELSE t.address || {HOUSE_NUMBER} || '号' END")
         else:
             values.append(f"t.{column}")
     case_column = "id" if model is Case else next(

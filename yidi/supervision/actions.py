@@ -22,6 +22,7 @@ from yidi.accounts.models import Unit, User
 from yidi.audit.actions import record, record_many
 from yidi.cases import actions as case_actions
 from yidi.core import clock
+from yidi.core.bulk import insert_values
 from yidi.supervision import queries
 from yidi.supervision.domain import (
     COMMAND_ROLES,
@@ -112,7 +113,6 @@ class _Batch:
     def __init__(self, findings: list[Finding]):
         self.now = clock.now()
         fingerprints = {finding.fingerprint for finding in findings}
-        cluster_cases = {c for finding in findings if finding.kind == AlertKind.CLUSTER for c in finding.case_ids}
         self.by_fingerprint: dict[str, Alert] = {}
         self.closed: dict[str, set] = {}
         for chunk in _chunks(fingerprints):
@@ -122,6 +122,14 @@ class _Batch:
                 alert__fingerprint__in=chunk, alert__status=AlertStatus.CLOSED
             ).values_list("alert__fingerprint", "case_id"):
                 self.closed.setdefault(fingerprint, set()).add(case_id)
+        # Open group alerts on record that a group finding may be merged into: only the first finding of each
+        # fingerprint without an open alert can be (the later ones land on the alert it raised or joined).
+        cluster_cases, first_seen = set(), set()
+        for finding in findings:
+            if finding.kind == AlertKind.CLUSTER and finding.fingerprint not in self.by_fingerprint \
+                    and finding.fingerprint not in first_seen:
+                first_seen.add(finding.fingerprint)
+                cluster_cases.update(finding.case_ids)
         self.clusters: dict[int, Alert] = {}  # open group alerts holding a matter of a group finding, by pk
         for chunk in _chunks(cluster_cases):
             holding = AlertCase.objects.filter(case_id__in=chunk).values("alert_id")
@@ -214,16 +222,12 @@ class _Batch:
         Alert.objects.bulk_create(self.new)  # each pk is set (RETURNING), for the rows below
         for alert, fields in self.changed.values():
             alert.save(update_fields=sorted(fields))
-        AlertCase.objects.bulk_create(
-            [AlertCase(alert=alert, case_id=case_id, added_at=self.now) for alert, ids in self.links for case_id in ids],
-            batch_size=5000,
-        )
-        AlertEvent.objects.bulk_create([
-            AlertEvent(alert=step.alert, seq=step.seq, action=step.action, from_status=step.from_status,
-                       to_status=step.alert.status, at=self.now, actor=None, actor_name=DETECTION_NAME,
-                       actor_unit_id=None, note=step.note, data=step.data)
-            for step in self.steps
-        ], batch_size=2000)
+        insert_values(AlertCase, ["alert_id", "case_id", "added_at"],
+                      [(alert.pk, case_id, self.now) for alert, ids in self.links for case_id in ids])
+        insert_values(AlertEvent, ["alert_id", "seq", "action", "from_status", "to_status", "at", "actor_id",
+                                   "actor_name", "actor_unit_id", "note", "data"],
+                      [(step.alert.pk, step.seq, step.action, step.from_status, step.alert.status, self.now, None,
+                        DETECTION_NAME, None, step.note, step.data) for step in self.steps])
         record_many(actor=None, entries=[
             {"action": f"alert.{step.action}", "object_type": "alert", "object_id": step.alert.pk,
              "fields": step.fields, "data": step.audit_data}
