@@ -318,8 +318,14 @@ def detect_clusters(region: str, *, first_on: date, last_on: date, rule: Detecti
 def _respondent_clusters(region, earliest: date, first_on: date, last_on: date, rule) -> list[Signal]:
     parties = CaseParty.objects.filter(_in_region(region, "case__"), _registered(earliest, last_on, "case__"),
                                        role="respondent").annotate(key=respondent_key())
-    # A window's distinct complainants never exceed the whole period's: only these keys can form a group.
-    candidates = parties.values("key").annotate(
+    # A window's distinct complainants never exceed the whole period's: only these keys can form a group. Counting
+    # them joins every party of the period, so it is done only for the keys that can reach the threshold at all:
+    # those with two matters or more, and those of a matter that alone has enough complainants.
+    several = parties.values("key").annotate(matters=Count("case_id", distinct=True)).filter(matters__gte=2)
+    crowded = CaseParty.objects.filter(_in_region(region, "case__"), _registered(earliest, last_on, "case__"),
+                                       role="applicant").values("case_id").annotate(
+        people=Count("person_id", distinct=True)).filter(people__gte=rule.min_count).values("case_id")
+    candidates = parties.filter(Q(key__in=several.values("key")) | Q(case_id__in=crowded)).values("key").annotate(
         people=Count("case__parties__person_id", filter=Q(case__parties__role="applicant"), distinct=True),
     ).filter(people__gte=rule.min_count).values("key")
     groups: dict[str, dict[int, _Member]] = defaultdict(dict)

@@ -112,6 +112,21 @@ def test_many_complainants_against_one_respondent_raise_one_group_alert(registra
     assert alert.region_id == "330681109290"
 
 
+def test_one_matter_brought_by_many_complainants_against_one_respondent_is_a_group(registrar):
+    joint = register_at(registrar, at(date(2026, 5, 6)), primary_type_code="labour",
+                        parties=(*(worker(n) for n in range(5)), company()), address="工地")
+    register_at(registrar, at(date(2026, 5, 6)), primary_type_code="labour",
+                parties=(*(worker(n) for n in range(10, 14)), company("另一家公司", "91330681MA2ZZZZZ9Y")),
+                address="另一工地")  # four complainants: below the threshold of 5
+
+    result = detect_risks(region="330681", as_of=date(2026, 5, 14), kinds=("cluster",))
+
+    assert (result.findings, result.raised) == (2, 1)  # seen by respondent and by place: one alert
+    alert = Alert.objects.get()
+    assert alert.measures == {"people": 5, "matters": 1, "window_days": 14, "key": "respondent"}
+    assert list(alert.alert_cases.values_list("case_id", flat=True)) == [joint.pk]
+
+
 def test_one_person_complaining_many_times_is_not_a_group(registrar):
     same = make_party(name="陈建国", id_number="330681198003150017", phone="13805751234")
     for n in range(6):
