@@ -361,6 +361,8 @@ class ApiScope(models.TextChoices):
     EVALUATIONS_WRITE = "evaluations:write", "记录评价与回访"
     ANALYTICS_READ = "analytics:read", "读取统计指标与排名"
     ALERTS_READ = "alerts:read", "读取风险预警"
+    ALERTS_WRITE = "alerts:write", "上报风险预警"
+    CAMPAIGNS_READ = "campaigns:read", "读取专项治理"
     COURT_EXCHANGE = "court:exchange", "诉调对接（法院委派委托、起诉与司法确认）"
     LINKAGE_EXCHANGE = "linkage:exchange", "三级联动（上报与下派）"
 
