@@ -15,7 +15,7 @@ $(VENV)/.installed-runtime: $(BIN)/python pyproject.toml constraints.txt
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed-runtime
-	$(PIP) -e '.[dev]'
+	$(PIP) -e '.[dev,redis]'
 	@touch $@
 
 demo: $(VENV)/.installed-runtime

@@ -213,12 +213,38 @@ def _waiting(results, task) -> bool:
     return any(not _is_dead_worker(worker_ids) for worker_ids in running)
 
 
+REDIS_BACKEND_PREFIX = "django_tasks_redis."
+
+
+def _on_redis() -> bool:
+    """Whether the task backend is Redis (`YIDI_TASK_BACKEND=django_tasks_redis.RedisTaskBackend`, docs/scaling.md)."""
+    from django.conf import settings
+
+    return settings.TASKS["default"]["BACKEND"].startswith(REDIS_BACKEND_PREFIX)
+
+
+def _waiting_in_redis(task) -> bool:
+    """Whether `task` is already queued in Redis (a task a dead worker left running is taken back by the Redis
+    worker itself after its claim interval)."""
+    from django.tasks import task_backends
+
+    _, ready = task_backends["default"].get_all_tasks(status="READY", task_path=task.module_path, limit=1)
+    return ready > 0
+
+
+def _is_waiting(task) -> bool:
+    if _on_redis():
+        return _waiting_in_redis(task)
+    from django_tasks_db.models import DBTaskResult
+
+    return _waiting(DBTaskResult, task)
+
+
 def _schedule(stop) -> None:
     """Enqueue each periodic task when it is due, unless one is already waiting (every task is idempotent)."""
     import time
 
     from django.db import close_old_connections
-    from django_tasks_db.models import DBTaskResult
 
     schedule = [(task, every, float("-inf")) for task, every in _periodic_tasks()]  # each runs once at start
     while not stop.wait(5):
@@ -227,7 +253,7 @@ def _schedule(stop) -> None:
             if now - last < every:
                 continue
             try:
-                if not _waiting(DBTaskResult, task):
+                if not _is_waiting(task):
                     task.enqueue()
                 schedule[index] = (task, every, now)
             except Exception as error:  # the database may be restarting: try again at the next tick
@@ -237,7 +263,8 @@ def _schedule(stop) -> None:
 
 
 def worker() -> int:
-    """Run background tasks, and enqueue the periodic ones when they are due."""
+    """Run background tasks (from the database, or from Redis when that is the backend), and enqueue the periodic
+    ones when they are due."""
     import threading
 
     _setup_django()
@@ -245,7 +272,13 @@ def worker() -> int:
     scheduler = threading.Thread(target=_schedule, args=(stop,), name="scheduler", daemon=True)
     scheduler.start()
     try:
-        _call("db_worker", "--worker-id", _worker_id())
+        if _on_redis():  # the command's class directly: django_tasks_redis need not be an installed app
+            from django.core.management import call_command
+            from django_tasks_redis.management.commands.run_redis_tasks import Command as RunRedisTasks
+
+            call_command(RunRedisTasks(), "--continuous")
+        else:
+            _call("db_worker", "--worker-id", _worker_id())
     finally:
         stop.set()
     return 0

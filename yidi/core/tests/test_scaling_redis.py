@@ -83,3 +83,29 @@ def test_the_outbox_delivery_task_is_queued_in_redis_and_run_by_a_redis_worker(
     assert [sent.key for sent in LogTransport.sent] == ["redis:1"]
     assert run_redis_worker().count("Starting Redis task worker") == 1  # a second pass finds nothing to do
     assert [sent.key for sent in LogTransport.sent] == ["redis:1"]
+
+
+def test_yidi_worker_schedules_on_redis_without_queueing_a_task_twice(db, redis_backend):
+    from yidi import cli
+    from yidi.audit.tasks import write_checkpoint_task
+
+    assert cli._on_redis()
+    assert cli._is_waiting(write_checkpoint_task) is False
+    write_checkpoint_task.enqueue()
+    assert cli._is_waiting(write_checkpoint_task) is True  # the scheduler leaves it be
+    run_redis_worker()
+    assert cli._is_waiting(write_checkpoint_task) is False
+
+
+def test_yidi_worker_runs_the_redis_worker_when_redis_is_the_backend(db, redis_backend, monkeypatch):
+    from django_tasks_redis.management.commands import run_redis_tasks
+
+    from yidi import cli
+
+    ran = []
+    monkeypatch.setattr(cli, "_setup_django", lambda: None)
+    monkeypatch.setattr(cli, "_schedule", lambda stop: None)
+    monkeypatch.setattr(run_redis_tasks.Command, "handle", lambda self, *args, **options: ran.append(options))
+    monkeypatch.setattr(cli, "_call", lambda *args: ran.append(args))
+    assert cli.worker() == 0
+    assert len(ran) == 1 and ran[0]["continuous"] is True
