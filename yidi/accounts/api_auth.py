@@ -10,7 +10,8 @@ the client acts with, and its request rate.
   client's unit dispatches matters (`DISPATCHING_UNIT_KINDS`: a centre, its command desk, a township centre or
   platform). The role is added for that request only, so the scope list stays the one place that grants it:
   revoking the scope (or the client) revokes the role. A client of any other unit (a department) uses
-  `cases:assign` only for the transfers (申请、接收、拒收转办), which its handler role performs.
+  `cases:assign` only for the transfers (申请、接收、拒收转办), which its handler role performs. `alerts:write`
+  (人工上报风险预警) adds the dispatcher role the same way: the action admits only the region's dispatchers.
 - The request protocol every write of the API shares: `expected_version` reads `If-Match` (missing → 428
   `precondition_required`), `respond_once` runs a write once per `Idempotency-Key` (a replay returns the first
   response; the same key with another body → 422) and answers with the matter's ETag.
@@ -42,6 +43,8 @@ from yidi.core.api_errors import register_error
 DISPATCHING_UNIT_KINDS = frozenset(
     {UnitKind.CENTRE, UnitKind.COMMAND_DESK, UnitKind.TOWNSHIP_CENTRE, UnitKind.TOWNSHIP_PLATFORM}
 )
+# The scopes whose operations a client of such a unit performs as its dispatcher.
+DISPATCHER_SCOPES = frozenset({ApiScope.CASES_ASSIGN, ApiScope.ALERTS_WRITE})
 DEFAULT_RATE_PER_MINUTE = 600
 RATE_SCOPE = "api_client"
 
@@ -78,7 +81,7 @@ class ClientToken(HttpBearer):
             return None
         if not client.has_scope(self.scope):
             raise ScopeMissing(self.scope)
-        if self.scope == ApiScope.CASES_ASSIGN and dispatches(client.unit.kind):
+        if self.scope in DISPATCHER_SCOPES and dispatches(client.unit.kind):
             _act_as_dispatcher(client)
         return client
 

@@ -1,3 +1,8 @@
+"""Forms of the alert pages: each parses what was typed; the actions (`supervision.actions`) decide the rest."""
+
+import re
+import unicodedata
+
 from django import forms
 
 from yidi.accounts.models import Unit
@@ -52,6 +57,42 @@ class InstructionForm(forms.Form):
     def __init__(self, *args, codes: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["case_codes"].choices = [(code, code) for code in codes]
+
+
+CODE_SEPARATORS = re.compile(r"[\s,;、]+")  # after NFKC folding: full-width ，； are , ;
+MAX_CASE_CODES = 200
+
+
+def parse_case_codes(text: str) -> list[str]:
+    """The matter codes in `text` (one per line, or separated by commas, spaces or 、), in order, each once;
+    full-width digits and punctuation count as ASCII."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    return list(dict.fromkeys(code for code in CODE_SEPARATORS.split(folded) if code))
+
+
+class ManualAlertForm(forms.Form):
+    """人工上报: the messages are the action's own (`do_raise_manual_alert`), so the page and the API say the same."""
+
+    title = forms.CharField(label="预警标题", max_length=160,
+                            error_messages={"required": "请填写预警标题", "max_length": "预警标题不能超过 160 字"})
+    severity = forms.ChoiceField(label="预警等级", widget=forms.RadioSelect,
+                                 choices=[(key.value, f"{label}色") for key, label in SEVERITY_LABELS.items()],
+                                 error_messages={"required": "请选择预警等级（红、橙、黄）",
+                                                 "invalid_choice": "请选择预警等级（红、橙、黄）"})
+    reason = forms.CharField(label="预警理由", widget=forms.Textarea(attrs={"rows": 4}), max_length=2000,
+                             help_text="发现的风险迹象、涉及人数、可能的后果",
+                             error_messages={"required": "请填写预警理由", "max_length": "预警理由不能超过 2000 字"})
+    case_codes = forms.CharField(label="关联事项编码", widget=forms.Textarea(attrs={"rows": 4}),
+                                 help_text="每行一个，或用逗号、空格、顿号分隔",
+                                 error_messages={"required": "请至少填写一件事项编码"})
+
+    def clean_case_codes(self) -> list[str]:
+        codes = parse_case_codes(self.cleaned_data["case_codes"])
+        if not codes:
+            raise forms.ValidationError("请至少填写一件事项编码")
+        if len(codes) > MAX_CASE_CODES:
+            raise forms.ValidationError(f"一次最多关联 {MAX_CASE_CODES} 件事项")
+        return codes
 
 
 class CompleteTaskForm(forms.Form):

@@ -74,6 +74,12 @@ def get_alert_for_user(user, alert_id: int, *, for_update: bool = False) -> Aler
         raise AlertNotFound("预警不存在或无权查看") from None
 
 
+def unseen_case_codes(user, codes: list[str]) -> list[str]:
+    """The codes among `codes` of matters that do not exist or that the user may not see, in the order given."""
+    seen = set(access.visible_cases(user).filter(code__in=codes).values_list("code", flat=True))
+    return [code for code in dict.fromkeys(codes) if code not in seen]
+
+
 def list_alerts(user, *, status: str = "", severity: str = "", kind: str = "", region: str = "") -> QuerySet:
     alerts = visible_alerts(user).select_related("region", "dispute_type", "owner_unit")
     if status:

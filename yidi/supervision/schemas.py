@@ -1,6 +1,15 @@
+"""Request and response schemas of the supervision part of the native API (`AlertOut`, `ManualAlertIn` …).
+
+A request refuses unknown fields and wrong types, and bounds every length by its column (400 `validation_error`);
+a blank text, an unknown severity or no matter gets the action's own message (400 `invalid_input` with `field`),
+the same as on the page.
+"""
+
 from datetime import date, datetime
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import ConfigDict, StrictStr
 
 from yidi.supervision.domain import AlertKind, AlertStatus, Severity
 
@@ -63,6 +72,17 @@ class AlertOut(AlertSummary):
     case_codes: list[str]
     hidden_case_count: int
     events: list[AlertEventOut]
+
+
+class ManualAlertIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[StrictStr, Field(max_length=160, description="预警标题")]
+    severity: Annotated[StrictStr, Field(max_length=10, description="预警等级：red 红 / orange 橙 / yellow 黄")]
+    reason: Annotated[StrictStr, Field(max_length=2000, description="预警理由")]
+    case_codes: list[Annotated[StrictStr, Field(max_length=24)]] = Field(
+        max_length=200, description="关联事项编码（客户端可见的事项，1～200 件）"
+    )
 
 
 class ErrorOut(Schema):

@@ -4,6 +4,7 @@ from yidi.supervision import views
 
 urlpatterns = [
     path("alerts/", views.alert_list, name="alert_list"),
+    path("alerts/new/", views.alert_new, name="alert_new"),
     path("alerts/<int:alert_id>/", views.alert_detail, name="alert_detail"),
     path("alerts/<int:alert_id>/<slug:step>/", views.alert_step, name="alert_step"),
     path("command/tasks/", views.command_tasks, name="command_tasks"),

@@ -1,10 +1,13 @@
 """Risk alert pages (/supervision/alerts/) and the major-event command view (/supervision/command/).
 
 Parse → authorise (`supervision.queries` scopes every read; the actions check every step) → one action or
-query → render. A refused step re-renders the page with the Chinese reason and the typed input kept (400)."""
+query → render. A refused step re-renders the page with the Chinese reason and the typed input kept (400).
+人工上报 (/supervision/alerts/new/) is only for those who may raise an alert (`_may_raise`, the action's rule over
+their own region); anybody else gets 403."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -29,8 +32,17 @@ from yidi.supervision.domain import (
     Severity,
     allowed_actions,
     denial_reason,
+    oversees,
 )
-from yidi.supervision.forms import AssessForm, CompleteTaskForm, InstructionForm, NoteForm, TaskForm
+from yidi.supervision.forms import (
+    AssessForm,
+    CompleteTaskForm,
+    InstructionForm,
+    ManualAlertForm,
+    NoteForm,
+    TaskForm,
+    parse_case_codes,
+)
 from yidi.supervision.models import TaskStatus
 
 REFUSALS = (AlertRuleViolation, AlertActionDenied, IllegalTransition, ActionDenied, RuleViolation, CaseNotFound)
@@ -40,6 +52,13 @@ STEP_NOTES = {AlertAction.HANDLE: "处置情况", AlertAction.CLOSE: "办结意�
 def _require_reader(user) -> None:
     if not queries.can_see_alerts(user):
         raise Http404("页面不存在")
+
+
+def _may_raise(user) -> bool:
+    """人工上报: the rule of `actions.do_raise_manual_alert` over the user's own region (a dispatcher, supervisor or
+    leader of a unit with a region); the action then checks the matters' region."""
+    actor = queries.actor_of(user)
+    return queries.can_see_alerts(user) and oversees(actor, actor.unit_region)
 
 
 def _choice(value: str, allowed) -> str:
@@ -69,7 +88,38 @@ def alert_list(request):
         "townships": townships,
         "querystring": "&".join(f"{key}={value}" for key, value in filters.items() if value),
         "other_querystring": "&".join(f"{key}={value}" for key, value in others.items() if value),
+        "may_raise": _may_raise(request.user),
     })
+
+
+@login_required
+def alert_new(request):
+    """人工上报风险预警; `?cases=CODE1,CODE2` fills in the matter codes (a matter's page links here)."""
+    if not _may_raise(request.user):
+        raise PermissionDenied("只有指挥调度员、督查员或领导可以上报预警")
+    status = 200
+    if request.method == "POST":
+        form = ManualAlertForm(request.POST)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                alert = actions.do_raise_manual_alert(actor=request.user, title=data["title"], reason=data["reason"],
+                                                      severity=data["severity"], case_codes=data["case_codes"])
+            except AlertRuleViolation as error:
+                form.add_error(error.field if error.field in form.fields else None, str(error))
+            except CaseNotFound as error:
+                unseen = queries.unseen_case_codes(request.user, data["case_codes"])
+                form.add_error("case_codes", f"事项 {'、'.join(unseen)} 不存在或无权查看" if unseen else str(error))
+            except AlertActionDenied as error:  # the matters lie (partly) outside the user's region
+                form.add_error("case_codes", str(error))
+                status = 403
+            else:
+                messages.success(request, f"已上报风险预警（{alert.get_severity_display()}色）")
+                return redirect("alert_detail", alert_id=alert.pk)
+    else:
+        form = ManualAlertForm(initial={"case_codes": "\n".join(parse_case_codes(request.GET.get("cases", "")))})
+    return render(request, "supervision/alert_new.html", {"form": form}, status=status)
 
 
 def _detail_context(request, alert, *, forms=None, error="", open_step=""):
