@@ -11,6 +11,7 @@ from ninja.openapi.docs import Swagger
 
 from yidi.accounts.api_auth import client_throttle
 from yidi.analytics.api import router as analytics_router
+from yidi.campaigns.api import router as campaigns_router
 from yidi.cases.api import reference_router
 from yidi.cases.api import router as cases_router
 from yidi.core.api_errors import install_error_handlers
@@ -39,3 +40,4 @@ api.add_router("/court", court_router)
 api.add_router("/linkage", linkage_router)
 api.add_router("/analytics", analytics_router)
 api.add_router("/supervision", supervision_router)
+api.add_router("/", campaigns_router)

@@ -16,5 +16,7 @@ MATRIX: dict[str, str | set[str]] = {
     "campaign_unlink": CASE_READERS,
     "campaign_export_csv": CASE_READERS,
     "campaign_export_xlsx": CASE_READERS,
+    "api_campaigns": "token",
+    "api_campaign": "token",
 }
 SAMPLE_ARGS: dict[str, object] = {"campaign_id": 1}
