@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from yidi.accounts import access
 from yidi.accounts.domain import REGION_OVERSIGHT_ROLES, REGION_WIDE_KINDS, UnitKind
 from yidi.cases.models import Case, CaseEvent
 from yidi.core import clock
 from yidi.regions.domain import code_range
-from yidi.supervision.domain import STATUS_LABELS, Actor, AlertFacts, AlertStatus
+from yidi.supervision.domain import STATUS_LABELS, Actor, AlertFacts, AlertStatus, oversees
 from yidi.supervision.models import Alert, AlertCase, AlertEvent, CommandInstruction, CommandTask, TaskStatus
 
 
@@ -201,3 +202,17 @@ def list_unit_tasks(user, *, status: str = "") -> QuerySet:
 
 def now():
     return clock.now()
+
+
+def may_raise_manual(user) -> bool:
+    """人工上报: the rule of `actions.do_raise_manual_alert` over the user's own region (a dispatcher, supervisor or
+    leader of a unit with a region); the action then checks the matters' region."""
+    actor = actor_of(user)
+    return can_see_alerts(user) and oversees(actor, actor.unit_region)
+
+
+def case_page_link(case, user) -> tuple[str, str] | None:
+    """The matter page's link to raise an alert over it, for those who may."""
+    if not may_raise_manual(user):
+        return None
+    return "上报风险预警", f"{reverse('alert_new')}?cases={case.code}"

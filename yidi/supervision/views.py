@@ -2,7 +2,7 @@
 
 Parse → authorise (`supervision.queries` scopes every read; the actions check every step) → one action or
 query → render. A refused step re-renders the page with the Chinese reason and the typed input kept (400).
-人工上报 (/supervision/alerts/new/) is only for those who may raise an alert (`_may_raise`, the action's rule over
+人工上报 (/supervision/alerts/new/) is only for those who may raise an alert (`queries.may_raise_manual`, the action's rule over
 their own region); anybody else gets 403."""
 
 from django.contrib import messages
@@ -32,7 +32,6 @@ from yidi.supervision.domain import (
     Severity,
     allowed_actions,
     denial_reason,
-    oversees,
 )
 from yidi.supervision.forms import (
     AssessForm,
@@ -52,13 +51,6 @@ STEP_NOTES = {AlertAction.HANDLE: "处置情况", AlertAction.CLOSE: "办结意�
 def _require_reader(user) -> None:
     if not queries.can_see_alerts(user):
         raise Http404("页面不存在")
-
-
-def _may_raise(user) -> bool:
-    """人工上报: the rule of `actions.do_raise_manual_alert` over the user's own region (a dispatcher, supervisor or
-    leader of a unit with a region); the action then checks the matters' region."""
-    actor = queries.actor_of(user)
-    return queries.can_see_alerts(user) and oversees(actor, actor.unit_region)
 
 
 def _choice(value: str, allowed) -> str:
@@ -88,14 +80,14 @@ def alert_list(request):
         "townships": townships,
         "querystring": "&".join(f"{key}={value}" for key, value in filters.items() if value),
         "other_querystring": "&".join(f"{key}={value}" for key, value in others.items() if value),
-        "may_raise": _may_raise(request.user),
+        "may_raise": queries.may_raise_manual(request.user),
     })
 
 
 @login_required
 def alert_new(request):
     """人工上报风险预警; `?cases=CODE1,CODE2` fills in the matter codes (a matter's page links here)."""
-    if not _may_raise(request.user):
+    if not queries.may_raise_manual(request.user):
         raise PermissionDenied("只有指挥调度员、督查员或领导可以上报预警")
     status = 200
     if request.method == "POST":

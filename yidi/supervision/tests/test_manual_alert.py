@@ -240,3 +240,14 @@ def test_a_bad_body_is_400_with_its_code_and_writes_nothing(client, cases, overr
     assert response.status_code == 400
     assert (response.json()["code"], response.json().get("field")) == (code, field)
     assert _counts() == before
+
+
+def test_the_matter_page_links_to_raising_an_alert_over_it_for_those_who_may(client, dispatcher, registrar):
+    case = make_case(registrar)
+    client.force_login(dispatcher)
+    page = client.get(f"/cases/{case.code}/")
+    assert ("上报风险预警", f"/supervision/alerts/new/?cases={case.code}") in page.context["page_links"]
+    form = client.get(f"/supervision/alerts/new/?cases={case.code}")
+    assert form.context["form"].initial["case_codes"] == case.code
+    client.force_login(registrar)
+    assert all(label != "上报风险预警" for label, _ in client.get(f"/cases/{case.code}/").context["page_links"])
