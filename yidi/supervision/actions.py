@@ -122,29 +122,25 @@ class _Batch:
                 alert__fingerprint__in=chunk, alert__status=AlertStatus.CLOSED
             ).values_list("alert__fingerprint", "case_id"):
                 self.closed.setdefault(fingerprint, set()).add(case_id)
-        # Open group alerts on record that a group finding may be merged into: only the first finding of each
-        # fingerprint without an open alert can be (the later ones land on the alert it raised or joined).
-        cluster_cases, first_seen = set(), set()
-        for finding in findings:
-            if finding.kind == AlertKind.CLUSTER and finding.fingerprint not in self.by_fingerprint \
-                    and finding.fingerprint not in first_seen:
-                first_seen.add(finding.fingerprint)
-                cluster_cases.update(finding.case_ids)
-        self.clusters: dict[int, Alert] = {}  # open group alerts holding a matter of a group finding, by pk
-        for chunk in _chunks(cluster_cases):
-            holding = AlertCase.objects.filter(case_id__in=chunk).values("alert_id")
-            for alert in Alert.objects.select_for_update().filter(OPEN_ALERT, kind=AlertKind.CLUSTER, pk__in=holding):
-                self.clusters[alert.pk] = alert
-        for alert in self.clusters.values():  # one instance per alert, whichever way it was found
-            self.by_fingerprint.setdefault(alert.fingerprint, alert)
-        self.clusters = {pk: self.by_fingerprint.get(alert.fingerprint, alert) for pk, alert in self.clusters.items()}
-        self.held: dict[int, set] = {}
+        # A group finding without an open alert of its own may be merged into any open group alert holding one of
+        # its matters: then every open group alert is read (they are few; each holds tens of matters), with its
+        # matters, and indexed by matter.
+        merging = any(finding.kind == AlertKind.CLUSTER and finding.fingerprint not in self.by_fingerprint
+                      for finding in findings)
+        if merging:
+            for alert in Alert.objects.select_for_update().filter(OPEN_ALERT, kind=AlertKind.CLUSTER):
+                self.by_fingerprint.setdefault(alert.fingerprint, alert)
+        self.held: dict = {}
         for chunk in _chunks({alert.pk for alert in self.by_fingerprint.values()}):
             for alert_id, case_id in AlertCase.objects.filter(alert_id__in=chunk).values_list("alert_id", "case_id"):
                 self.held.setdefault(alert_id, set()).add(case_id)
+        self.new_order: dict[int, int] = {}  # id(new alert) → its place among the new ones
+        self.first_holder: dict[int, Alert] = {}  # matter → the first open group alert holding it (`_key` order)
+        clusters = [alert for alert in self.by_fingerprint.values() if alert.kind == AlertKind.CLUSTER]
+        for alert in sorted(clusters, key=self._key):
+            self._index(alert, self._held(alert))
         self.owners: dict[str, Unit | None] = {}
         self.new: list[Alert] = []
-        self.new_order: dict[int, int] = {}  # id(new alert) → its place among the new ones
         self.changed: dict[int, tuple[Alert, set]] = {}  # alerts on record that changed, with the fields
         self.links: list[tuple[Alert, list[int]]] = []
         self.steps: list[_Step] = []
@@ -154,16 +150,25 @@ class _Batch:
         return (0, alert.detected_at, alert.pk) if alert.pk is not None else (1, self.new_order[id(alert)])
 
     def _held(self, alert: Alert) -> set:
-        return self.held.setdefault(self._key(alert), set()) if alert.pk is None else self.held.setdefault(alert.pk, set())
+        return self.held.setdefault(alert.pk if alert.pk is not None else self._key(alert), set())
+
+    def _index(self, alert: Alert, case_ids) -> None:
+        if alert.kind != AlertKind.CLUSTER:
+            return
+        key = self._key(alert)
+        for case_id in case_ids:
+            first = self.first_holder.get(case_id)
+            if first is None or key < self._key(first):
+                self.first_holder[case_id] = alert
 
     def _open_alert_for(self, finding: Finding) -> Alert | None:
+        """The open alert with the finding's fingerprint; for a group finding without one, the oldest open group
+        alert holding one of its matters (as `ORDER BY detected_at, id`)."""
         alert = self.by_fingerprint.get(finding.fingerprint)
         if alert is not None or finding.kind != AlertKind.CLUSTER:
             return alert
-        case_ids = set(finding.case_ids)
-        overlapping = [a for a in [*self.clusters.values(), *self.new] if a.kind == AlertKind.CLUSTER
-                       and self._held(a) & case_ids]
-        return min(overlapping, key=self._key, default=None)
+        holders = {id(alert): alert for c in finding.case_ids if (alert := self.first_holder.get(c)) is not None}
+        return min(holders.values(), key=self._key, default=None)
 
     def _owner(self, region: str) -> Unit | None:
         if region not in self.owners:
@@ -178,6 +183,7 @@ class _Batch:
             if not new_ids:
                 return alert, "unchanged"
             held.update(new_ids)
+            self._index(alert, new_ids)
             self.links.append((alert, new_ids))
             fields = ["version", "updated_at"]
             if alert.fingerprint == finding.fingerprint:
@@ -209,6 +215,7 @@ class _Batch:
         self.new.append(alert)
         self.by_fingerprint[alert.fingerprint] = alert
         self._held(alert).update(finding.case_ids)
+        self._index(alert, finding.case_ids)
         self.links.append((alert, list(finding.case_ids)))
         self.steps.append(_Step(alert, AlertAction.RAISE, "", 1, finding.reason,
                                 {"severity_label": SEVERITY_LABELS[finding.severity], "added": len(finding.case_ids),

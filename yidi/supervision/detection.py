@@ -7,8 +7,9 @@ alerts as 365 daily runs. Each detector reads a constant number of queries whate
 - spike: matters per (dispute type, township, week) for the period and its baseline lookback (one GROUP BY), then
   the matters of the few weeks whose full count is a signal (a signal on any day of a week implies one at the
   week's last day of the period: the test is monotone in the count), each day's count taken from those;
-- cluster: the respondent keys and the places with enough distinct complainants over the whole period (a window's
-  count never exceeds the period's), then those candidates' matters and applicants, slid over in Python;
+- cluster: one query per key (respondent, place) that keeps the groups with enough distinct complainants in some
+  two consecutive blocks of `window_days` days (a window lies within two) and returns their matters and applicants,
+  slid over in Python;
 - repeat: the people with enough contacts over the period, then their contacts, slid over in Python;
 - seasonal: per pre-festival season touched, the watched type's matters per day over the season and its baselines.
 Parties are looked at only through the person index's keyed hashes and the organisations' credit codes; nothing
@@ -32,13 +33,14 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case as CaseWhen
-from django.db.models import CharField, Count, F, Q, Value, When
+from django.db.models import CharField, Count, F, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Substr, TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -315,56 +317,97 @@ def detect_clusters(region: str, *, first_on: date, last_on: date, rule: Detecti
     return sorted(signals, key=lambda s: (s.day, s.fingerprint.startswith("cluster:place:"), s.fingerprint))
 
 
+class DaysSince(Func):
+    """Whole days from `origin` (a local midnight) to a timestamp, as an integer computed by the database: the local
+    day of the timestamp counted from the origin's (the zone has no daylight saving time, so a day is 86,400 s)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, origin: datetime):
+        super().__init__(expression)
+        self.origin = origin
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"FLOOR(EXTRACT(EPOCH FROM ({sql} - %s)) / 86400)::integer", (*params, self.origin)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        origin = self.origin.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return f"((CAST(strftime('%%s', {sql}) AS INTEGER) - CAST(strftime('%%s', %s) AS INTEGER)) / 86400)", (
+            *params, origin)
+
+
+def _in_window_groups(people, members, groups: list[str], order: list[str], rule) -> list[tuple]:
+    """The rows of `members` whose group can reach `rule.min_count` distinct complainants in some `window_days`
+    window, in `order`; one query.
+
+    `people` has a row per (group, complainant, day): the columns `groups`, `complainant` and `d` (`DaysSince` the
+    period's first day); `members` the rows to return, with the columns `groups` and `order` first. A window of
+    `window_days` days lies within two consecutive blocks of that length counted from the first day, so a group
+    none of whose blocks has, with the next, as many distinct complainants as the threshold cannot form one (the
+    sum of two blocks' counts is at least the window's); the rest are slid over day by day in Python."""
+    people_sql, people_params = people.order_by().query.sql_with_params()
+    members_sql, members_params = members.order_by().query.sql_with_params()
+    g = ", ".join(groups)
+    block = f"d / {int(rule.window_days)}"
+    # Only the ORM's compiled SQL (whose values are parameters) and our own column names are put in the text.
+    query = (
+        f"WITH r AS ({people_sql}), "  # noqa: S608
+        f"b AS (SELECT {g}, {block} AS k, COUNT(DISTINCT complainant) AS n FROM r GROUP BY {g}, {block}), "
+        f"w AS (SELECT {g}, k, n, LAG(k) OVER win AS pk, LAG(n) OVER win AS pn FROM b "
+        f"WINDOW win AS (PARTITION BY {g} ORDER BY k)), "
+        f"c AS (SELECT DISTINCT {g} FROM w WHERE n >= %s OR (pk = k - 1 AND n + pn >= %s)), "
+        f"x AS ({members_sql}) "
+        f"SELECT x.* FROM x JOIN c ON {' AND '.join(f'x.{col} = c.{col}' for col in groups)} "
+        f"ORDER BY {', '.join(f'x.{col}' for col in order)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, (*people_params, rule.min_count, rule.min_count, *members_params))
+        return cursor.fetchall()
+
+
 def _respondent_clusters(region, earliest: date, first_on: date, last_on: date, rule) -> list[Signal]:
+    origin = start_of(earliest)
     parties = CaseParty.objects.filter(_in_region(region, "case__"), _registered(earliest, last_on, "case__"),
-                                       role="respondent").annotate(key=respondent_key())
-    # A window's distinct complainants never exceed the whole period's: only these keys can form a group. Counting
-    # them joins every party of the period, so it is done only for the keys that can reach the threshold at all:
-    # those with two matters or more, and those of a matter that alone has enough complainants.
-    several = parties.values("key").annotate(matters=Count("case_id", distinct=True)).filter(matters__gte=2)
-    crowded = CaseParty.objects.filter(_in_region(region, "case__"), _registered(earliest, last_on, "case__"),
-                                       role="applicant").values("case_id").annotate(
-        people=Count("person_id", distinct=True)).filter(people__gte=rule.min_count).values("case_id")
-    candidates = parties.filter(Q(key__in=several.values("key")) | Q(case_id__in=crowded)).values("key").annotate(
-        people=Count("case__parties__person_id", filter=Q(case__parties__role="applicant"), distinct=True),
-    ).filter(people__gte=rule.min_count).values("key")
+                                       role="respondent")
+    people = parties.filter(case__parties__role="applicant").values(
+        g_key=respondent_key(), complainant=F("case__parties__person_id"), d=DaysSince("case__registered_at", origin))
+    members = parties.values(
+        g_key=respondent_key(), o_at=F("case__registered_at"), o_case=F("case_id"), o_id=F("id"),
+        day=DaysSince("case__registered_at", origin), code=F("case__region_id"), name=F("person__name"),
+        kind=F("person__kind"), other=F("case__parties__person_id"), other_role=F("case__parties__role"))
     groups: dict[str, dict[int, _Member]] = defaultdict(dict)
-    for key, case_id, day, code, name, kind, other, other_role in (
-        parties.filter(key__in=candidates).annotate(day=_day("case__registered_at"))
-        .order_by("case__registered_at", "case_id", "id").values_list(
-            "key", "case_id", "day", "case__region_id", "person__name", "person__kind", "case__parties__person_id",
-            "case__parties__role",
-        )
+    for key, _, case_id, _, day, code, name, kind, other, other_role in _in_window_groups(
+        people, members, ["g_key"], ["o_at", "o_case", "o_id"], rule
     ):
         member = groups[key].get(case_id)
         if member is None:
-            member = groups[key][case_id] = _Member(case_id, day, code, set(), _respondent_name(name, kind))
+            member = groups[key][case_id] = _Member(case_id, earliest + timedelta(days=day), code, set(),
+                                                    _respondent_name(name, kind))
         if other_role == "applicant":
             member.applicants.add(other)
     return _group_signals(groups, first_on, last_on, rule, _respondent_finding)
 
 
 def _place_clusters(region, earliest: date, first_on: date, last_on: date, rule) -> list[Signal]:
+    origin = start_of(earliest)
     cases = Case.objects.filter(_in_region(region), _registered(earliest, last_on)).exclude(address="")
-    candidates = list(
-        cases.values("region_id", "address", "primary_type_id")
-        .annotate(people=Count("parties__person_id", filter=Q(parties__role="applicant"), distinct=True))
-        .filter(people__gte=rule.min_count).values_list("region_id", "address", "primary_type_id").order_by()
-    )
+    place = {"g_code": F("region_id"), "g_address": F("address"), "g_type": Coalesce("primary_type_id", Value(0))}
+    people = cases.filter(parties__role="applicant").values(
+        **place, complainant=F("parties__person_id"), d=DaysSince("registered_at", origin))
+    members = cases.values(**place, o_at=F("registered_at"), o_id=F("id"), day=DaysSince("registered_at", origin),
+                           party=F("parties__person_id"), party_role=F("parties__role"))
     groups: dict[tuple, dict[int, _Member]] = defaultdict(dict)
-    for n in range(0, len(candidates), OR_CHUNK):
-        where = Q()
-        for code, address, type_id in candidates[n:n + OR_CHUNK]:
-            where |= Q(region_id=code, address=address, primary_type_id=type_id)
-        for case_id, day, code, address, type_id, person_id, role in cases.filter(where).annotate(
-            day=_day("registered_at")
-        ).order_by("registered_at", "id").values_list("id", "day", "region_id", "address", "primary_type_id",
-                                                      "parties__person_id", "parties__role"):
-            member = groups[(code, address, type_id)].get(case_id)
-            if member is None:
-                member = groups[(code, address, type_id)][case_id] = _Member(case_id, day, code, set())
-            if role == "applicant":
-                member.applicants.add(person_id)
+    for code, address, type_id, _, case_id, day, person_id, role in _in_window_groups(
+        people, members, list(place), ["o_at", "o_id"], rule
+    ):
+        key = (code, address, type_id or None)
+        member = groups[key].get(case_id)
+        if member is None:
+            member = groups[key][case_id] = _Member(case_id, earliest + timedelta(days=day), code, set())
+        if role == "applicant":
+            member.applicants.add(person_id)
     if not groups:
         return []
     names = _region_names({key[0] for key in groups} | {key[0][:9] for key in groups})

@@ -217,3 +217,15 @@ def test_the_seasonal_rule_does_not_fire_in_a_normal_month(registrar):
     result = detect_risks(region="330681", as_of=date(2026, 9, 30), kinds=("seasonal",))
 
     assert result.findings == 0
+
+
+def test_days_since_counts_local_days_on_both_databases(registrar):
+    from yidi.cases.models import Case
+    from yidi.supervision.detection import DaysSince, start_of
+
+    moments = [at(date(2026, 5, 4), 0), datetime(2026, 5, 4, 23, 59, 59, 999000, tzinfo=ZONE),
+               datetime(2026, 5, 5, 0, 0, tzinfo=ZONE), at(date(2026, 5, 20), 7)]
+    cases = [register_at(registrar, moment, address=f"{n}号") for n, moment in enumerate(moments)]
+    days = dict(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list(
+        "pk", DaysSince("registered_at", start_of(date(2026, 5, 4)))))
+    assert [days[c.pk] for c in cases] == [0, 0, 1, 16]
