@@ -13,8 +13,9 @@ How: real matters first, then copies of them in bulk.
    month before each Spring Festival) and a code of its year; every row of the template's matter (the matter,
    parties, contacts, visits, assignments, events, deadlines, labels, urgings, extensions, transfers, routing
    records, evaluations, return visits) is copied by one `INSERT … SELECT` per table and batch, its dates shifted
-   by whole weeks (so working days stay working days) and a house number added to its address (so the copies of a
-   template are not all at one place, which would make every village a group-incident site). Copies dated more than 120 days back come only from
+   by whole weeks (so working days stay working days) and a village group and house number drawn for its address
+   (so the copies of a template are not all at one place, which would make every village a group-incident site).
+   Copies dated more than 120 days back come only from
    finished templates (closed, archived, not accepted …) and end before today, so the old years are not left open;
    recent copies come from templates of about the same age, so open matters stay realistically open.
 Deterministic for a seed, a template set and an end date. Not copied: attachments, mediation files, messages,
@@ -122,7 +123,7 @@ class Plan:
         return Counter(dict(CodeSequence.objects.filter(prefix=self.county).values_list("year", "last_value")))
 
     def rows(self):
-        """(n, template id, shift in days, code, person base) for each copy, in date order."""
+        """(n, template id, shift in days, code, person base, house) for each copy, in date order."""
         from yidi.core.codes import format_case_code
 
         span = 365 * self.years
@@ -138,7 +139,9 @@ class Plan:
             self.next_seq[year] += 1
             # a skewed draw: a tenth of the people account for a third of the parties (repeat callers)
             base = self.rng.randrange(self.pool // 10) if self.rng.random() < 0.33 else self.rng.randrange(self.pool)
-            yield n, template[0], shift, format_case_code(self.county, year, self.next_seq[year]), base
+            # the place within the template's village or site: a village group (组) and house number
+            house = f"{self.rng.randint(1, HOUSE_GROUPS)}组{self.rng.randint(1, HOUSES_PER_GROUP)}号"
+            yield n, template[0], shift, format_case_code(self.county, year, self.next_seq[year]), base, house
 
     def _template(self, day: date):
         age = (self.until - day).days
@@ -210,7 +213,9 @@ def _shift(vendor: str, field, column: str) -> str:
     return f"date(t.{column}, printf('%%+d days', m.shift_days))"
 
 
-HOUSE_NUMBER = "((m.n * 37) %% 300 + 1)"  # deterministic, spread over 300 numbers (n * 37 fits an integer)
+# A copy's address is its template's village or site with a village group and house number drawn for it: copies of
+# one template are not all at one place (which would make every busy village a group-incident site).
+HOUSE_GROUPS, HOUSES_PER_GROUP = 20, 150
 
 
 def _copy_sql(model, vendor: str, pool: int) -> str:
@@ -240,7 +245,7 @@ def _copy_sql(model, vendor: str, pool: int) -> str:
             values.append("m.code")
         elif field.name == "address" and model is Case:
             # a house number on the template's village or site: copies are not all at the same few hundred places
-            values.append(f"CASE WHEN t.address = '' THEN '' ELSE t.address || {HOUSE_NUMBER} || '号' END")
+            values.append("CASE WHEN t.address = '' THEN '' ELSE t.address || m.house END")
         else:
             values.append(f"t.{column}")
     case_column = "id" if model is Case else next(
@@ -277,12 +282,12 @@ def copy_matters(plan: Plan, pool: int) -> int:
         cursor.execute("DROP TABLE IF EXISTS bench_clone_map")
         cursor.execute("CREATE TABLE bench_clone_map (n integer PRIMARY KEY, template_id bigint NOT NULL, "
                        "shift_days integer NOT NULL, code varchar(24) NOT NULL, person_base integer NOT NULL, "
-                       "new_id bigint)")
+                       "house varchar(20) NOT NULL, new_id bigint)")
     rows = list(plan.rows())
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH):
-            cursor.executemany("INSERT INTO bench_clone_map (n, template_id, shift_days, code, person_base) "
-                               "VALUES (%s, %s, %s, %s, %s)", rows[start:start + BATCH])
+            cursor.executemany("INSERT INTO bench_clone_map (n, template_id, shift_days, code, person_base, house) "
+                               "VALUES (%s, %s, %s, %s, %s, %s)", rows[start:start + BATCH])
     statements = [(Case, _copy_sql(Case, vendor, pool))] + [
         (model, _copy_sql(model, vendor, pool)) for model in (apps.get_model(*name) for name in COPIED)
     ]
