@@ -338,33 +338,50 @@ class DaysSince(Func):
             *params, origin)
 
 
+CANDIDATES_PER_QUERY = 300  # groups per query when reading the candidate groups' matters
+
+
 def _in_window_groups(people, members, groups: list[str], order: list[str], rule) -> list[tuple]:
     """The rows of `members` whose group can reach `rule.min_count` distinct complainants in some `window_days`
-    window, in `order`; one query.
+    window, in `order`.
 
     `people` has a row per (group, complainant, day): the columns `groups`, `complainant` and `d` (`DaysSince` the
     period's first day); `members` the rows to return, with the columns `groups` and `order` first. A window of
     `window_days` days lies within two consecutive blocks of that length counted from the first day, so a group
     none of whose blocks has, with the next, as many distinct complainants as the threshold cannot form one (the
-    sum of two blocks' counts is at least the window's); the rest are slid over day by day in Python."""
+    sum of two blocks' counts is at least the window's). One query finds the other groups (the candidates); their
+    matters are read only if there are any, a few hundred groups per query; they are slid over day by day in
+    Python."""
     people_sql, people_params = people.order_by().query.sql_with_params()
-    members_sql, members_params = members.order_by().query.sql_with_params()
     g = ", ".join(groups)
     block = f"d / {int(rule.window_days)}"
     # Only the ORM's compiled SQL (whose values are parameters) and our own column names are put in the text.
-    query = (
+    candidates_sql = (
         f"WITH r AS ({people_sql}), "  # noqa: S608
         f"b AS (SELECT {g}, {block} AS k, COUNT(DISTINCT complainant) AS n FROM r GROUP BY {g}, {block}), "
         f"w AS (SELECT {g}, k, n, LAG(k) OVER win AS pk, LAG(n) OVER win AS pn FROM b "
-        f"WINDOW win AS (PARTITION BY {g} ORDER BY k)), "
-        f"c AS (SELECT DISTINCT {g} FROM w WHERE n >= %s OR (pk = k - 1 AND n + pn >= %s)), "
-        f"x AS ({members_sql}) "
-        f"SELECT x.* FROM x JOIN c ON {' AND '.join(f'x.{col} = c.{col}' for col in groups)} "
-        f"ORDER BY {', '.join(f'x.{col}' for col in order)}"
+        f"WINDOW win AS (PARTITION BY {g} ORDER BY k)) "
+        f"SELECT DISTINCT {g} FROM w WHERE n >= %s OR (pk = k - 1 AND n + pn >= %s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(query, (*people_params, rule.min_count, rule.min_count, *members_params))
-        return cursor.fetchall()
+        cursor.execute(candidates_sql, (*people_params, rule.min_count, rule.min_count))
+        candidates = cursor.fetchall()
+    if not candidates:
+        return []
+    members_sql, members_params = members.order_by().query.sql_with_params()
+    row = "(" + ", ".join(["%s"] * len(groups)) + ")"
+    rows = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(candidates), CANDIDATES_PER_QUERY):
+            chunk = candidates[start:start + CANDIDATES_PER_QUERY]
+            cursor.execute(
+                f"SELECT * FROM ({members_sql}) x WHERE ({', '.join(f'x.{col}' for col in groups)}) "  # noqa: S608
+                f"IN (VALUES {', '.join([row] * len(chunk))})",
+                (*members_params, *(value for group in chunk for value in group)),
+            )
+            rows += cursor.fetchall()
+    positions = [len(groups) + n for n in range(len(order))]  # the order columns follow the group's
+    return sorted(rows, key=lambda r: [r[n] for n in positions])
 
 
 def _respondent_clusters(region, earliest: date, first_on: date, last_on: date, rule) -> list[Signal]:
