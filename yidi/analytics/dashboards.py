@@ -43,6 +43,7 @@ from yidi.analytics.queries import SliceRequest
 from yidi.cases.domain import OPEN_STATUSES
 from yidi.cases.models import Case, Channel
 from yidi.core import clock
+from yidi.core.db_router import reading_from_replica
 from yidi.core.models import TaxonomyLabel
 from yidi.mediation.domain import OPEN_MEDIATION_STATUSES, MediationStatus, success_rate
 from yidi.mediation.models import Designation, Mediator, MediatorRating
@@ -737,6 +738,7 @@ def _map_measure(request: HttpRequest) -> str:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def overview_page(request: HttpRequest) -> HttpResponse:
     s, error = _scoped(request)
     if s is None:
@@ -752,6 +754,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def overview_export(request: HttpRequest, dashboard_table: str, table_format: str) -> HttpResponse:
     s, error = _scoped(request)
     if s is None:
@@ -775,6 +778,7 @@ def _unit_for(request: HttpRequest, unit_code: str) -> Unit:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def unit_detail(request: HttpRequest, unit_code: str) -> HttpResponse:
     s, error = _scoped(request)
     if s is None:
@@ -789,6 +793,7 @@ def unit_detail(request: HttpRequest, unit_code: str) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def unit_export(request: HttpRequest, unit_code: str, dashboard_table: str, table_format: str) -> HttpResponse:
     s, error = _scoped(request)
     if s is None:
@@ -801,6 +806,7 @@ def unit_export(request: HttpRequest, unit_code: str, dashboard_table: str, tabl
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def rates_panel(request: HttpRequest) -> HttpResponse:
     """The rates panel of the overview or of a unit page (`unit=`): a fragment for htmx, else a page."""
     s, error = _scoped(request)
@@ -826,6 +832,7 @@ def rates_url(s: Slice, unit: Unit | None = None) -> str:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def mediators_page(request: HttpRequest) -> HttpResponse:
     s, error = _scoped(request)
     if s is None:
@@ -840,6 +847,7 @@ def mediators_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def mediators_export(request: HttpRequest, table_format: str) -> HttpResponse:
     s, error = _scoped(request)
     if s is None:
@@ -921,6 +929,7 @@ def _visible(request: HttpRequest, cases: QuerySet) -> QuerySet:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def matter_list(request: HttpRequest) -> HttpResponse:
     s, error = _scoped(request)
     if s is None:
@@ -939,6 +948,7 @@ def matter_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()  # may be a few seconds stale (docs/scaling.md)
 def matter_export(request: HttpRequest, table_format: str) -> HttpResponse:
     s, error = _scoped(request)
     if s is None:
