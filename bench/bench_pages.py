@@ -2,7 +2,7 @@
 PostgreSQL database, beside its floor; and the duplicate look-up and the KPIs of one township and year (issue 9).
 
 Run: `python bench/bench_pages.py [--database NAME] [--repeat N]` (or `YIDI_BENCH_PAGES_DATABASE=NAME`).
-- NAME (default `h11_1m`) is a PostgreSQL database on the benchmark server (`YIDI_BENCH_POSTGRES`) filled by
+- NAME (default `yidi_bench_1m`, as the other size benchmarks) is a PostgreSQL database on the benchmark server (`YIDI_BENCH_POSTGRES`) filled by
   `bench/generate.py --matters 1000000 --county 330681`; without it the benchmark says so and returns no rows.
   It is measured as it is (not migrated: apply the migrations first); the only writes are the Django sessions of
   the demo accounts, one API client (`bench-pages`) and the audit rows the audit page and the API write.
@@ -23,11 +23,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-from harness import POSTGRES_ADMIN_URL, figure, percentile, print_table
+from harness import LARGE_DATABASE, POSTGRES_ADMIN_URL, figure, percentile, print_table
 
 COUNTY = "330681"
 TOWNSHIP = "330681109"  # 枫桥镇, the demo handler's township
-DEFAULT_DATABASE = "h11_1m"
+DEFAULT_DATABASE = LARGE_DATABASE  # the other size benchmarks' database (bench/harness.py)
 OPEN = "('registered', 'accepted', 'assigned', 'signed', 'in_progress', 'returned', 'escalated')"
 LIST_TARGET, DETAIL_TARGET = 150.0, 100.0
 

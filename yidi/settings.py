@@ -157,7 +157,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "yidi.core.context_processors.site",
             ],
-            "builtins": ["yidi.core.templatetags.masking"],  # `|mask_personal` in every template
+            # `|mask_personal` and `|elided_pages` in every template
+            "builtins": ["yidi.core.templatetags.masking", "yidi.core.templatetags.pagination"],
         },
     },
 ]

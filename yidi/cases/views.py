@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,6 +27,7 @@ from yidi.cases.models import Attachment
 from yidi.core import worktime
 from yidi.core.deadlines import Stage
 from yidi.core.masking import mask
+from yidi.core.pagination import CappedPaginator
 from yidi.core.taxonomies import TAXONOMY_BY_CODE
 
 
@@ -215,7 +215,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             registered_from=data["registered_from"], registered_to=data["registered_to"], text=data["text"],
             deadline=data["deadline"], lead_unit=data["lead_unit"], only_open=data["open"],
         )
-    paginator = Paginator(queries.list_cases(user, filters), 20)
+    paginator = CappedPaginator(queries.list_cases(user, filters), 20)
     page = paginator.get_page(request.GET.get("page"))
     if filters.queue == "to_assign":
         queries.attach_route_suggestions(page.object_list)

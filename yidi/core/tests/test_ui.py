@@ -157,6 +157,16 @@ def test_pagination_keeps_the_filters_and_elides_far_pages():
     assert html.count("…") == 2
 
 
+def test_pagination_of_fifty_thousand_pages_shows_only_the_pages_around_and_the_ends():
+    page_obj = Paginator(range(1_000_000), 20).page(25_000)
+
+    html = render_to_string("components/pagination.html", {"page_obj": page_obj, "querystring": ""})
+
+    shown = [int(n) for n in re.findall(r'page=(\d+)"(?! rel)', html)]
+    assert shown == [1, 24_998, 24_999, 25_001, 25_002, 50_000]
+    assert 'aria-current="page">25000<' in html and html.count("…") == 2
+
+
 def test_pagination_uses_a_given_elided_range():
     page_obj = Paginator(range(1234), 20).page(7)
     page_range = page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1)
@@ -295,3 +305,20 @@ def test_no_inline_script_style_or_handler_and_no_external_url(path):
 
 def test_stylesheet_stays_small():
     assert (STATIC / "css" / "app.css").stat().st_size < 25 * 1024
+
+
+@pytest.mark.django_db
+def test_a_capped_paginator_counts_exactly_up_to_the_cap_and_says_when_there_are_more():
+    from yidi.core.pagination import CappedPaginator
+    from yidi.regions.models import Region
+
+    regions = Region.objects.order_by("code")
+    total = regions.count()
+    assert total > 30
+    exact = CappedPaginator(regions, 10, cap=total)
+    assert (exact.count, exact.count_is_capped, exact.num_pages) == (total, False, -(-total // 10))
+    capped = CappedPaginator(regions, 10, cap=30)
+    assert (capped.count, capped.count_is_capped, capped.num_pages) == (30, True, 3)
+    assert [r.code for r in capped.page(3).object_list] == list(regions.values_list("code", flat=True)[20:30])
+    html = render_to_string("components/pagination.html", {"page_obj": capped.page(1), "querystring": ""})
+    assert "超过 30 条（仅列出前 30 条，请用筛选条件缩小范围），第 1 / 3+ 页" in html

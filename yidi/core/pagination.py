@@ -1,0 +1,30 @@
+"""A paginator that counts at most a cap of rows, for lists that may span a whole county's million matters.
+
+`Paginator.count` runs `COUNT(*)` over every matching row (a fifth of a second at a million, on every page view)
+only to print the total and the last page number. `CappedPaginator` counts over `LIMIT cap + 1` instead: exact up
+to the cap, "cap+" beyond it (`count_is_capped`), and the pages up to the cap's; a user narrows the filters to
+reach rows further down, as the page tells them.
+"""
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+LIST_COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    def __init__(self, object_list, per_page, *, cap: int = LIST_COUNT_CAP, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()  # one COUNT over a LIMIT subquery
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @property
+    def count_is_capped(self) -> bool:
+        return self._counted > self.cap
