@@ -1,53 +1,29 @@
 """The campaign rule listener's batch form (`on_case_event.for_batch`, used by the 12345 import) writes exactly
 the links of one call per (matter, event), and the per-event path reads only what it needs."""
 
-from contextlib import contextmanager
-
 import pytest
 import time_machine
-from django.db import transaction
 
 from yidi.campaigns import actions
 from yidi.campaigns.actions import on_case_event
 from yidi.campaigns.models import CampaignMatter
 from yidi.campaigns.tests.support import FENGYUAN, JIYANG, make_campaign
 from yidi.cases import actions as case_actions
-from yidi.cases.actions import EVENT_LISTENERS
 from yidi.cases.builders import make_case
 from yidi.cases.models import Case, CaseEvent
+from yidi.cases.tests import listener_batch
+from yidi.cases.tests.listener_batch import listeners_off
 
 pytestmark = pytest.mark.django_db
 IN_PERIOD = "2026-01-10 09:00:00+08:00"
 
 
-class _Undo(Exception):
-    pass
-
-
-@contextmanager
-def listeners_off():
-    saved = EVENT_LISTENERS[:]
-    EVENT_LISTENERS.clear()
-    try:
-        yield
-    finally:
-        EVENT_LISTENERS[:] = saved
-
-
 def both_ways(listener, pairs) -> list[list]:
     """The campaign links after one call per pair, then after the batch form on all pairs; each run is rolled
     back."""
-    results = []
-    for run in (lambda: [listener(case, event) for case, event in pairs], lambda: listener.for_batch(pairs)):
-        try:
-            with transaction.atomic():
-                run()
-                results.append(list(CampaignMatter.objects.order_by("campaign_id", "case__code").values_list(
-                    "campaign__name", "case__code", "source", "linked_at", "linked_by", "removed_at")))
-                raise _Undo
-        except _Undo:
-            pass
-    return results
+    return listener_batch.both_ways(listener, pairs, lambda _queued: list(
+        CampaignMatter.objects.order_by("campaign_id", "case__code").values_list(
+            "campaign__name", "case__code", "source", "linked_at", "linked_by", "removed_at")))
 
 
 def event_of(case, action: str) -> tuple[Case, CaseEvent]:

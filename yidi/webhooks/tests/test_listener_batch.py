@@ -1,14 +1,13 @@
 """The webhook listener's batch form (`enqueue_webhooks.for_batch`, used by the 12345 import) writes exactly the
 messages of one call per (matter, event), and the per-event path reads only what it needs."""
 
-from contextlib import contextmanager
-
 import pytest
-from django.db import connection, transaction
 
-from yidi.cases.actions import EVENT_LISTENERS, do_accept_case
+from yidi.cases.actions import do_accept_case
 from yidi.cases.builders import make_case
 from yidi.cases.models import Case, CaseEvent
+from yidi.cases.tests import listener_batch
+from yidi.cases.tests.listener_batch import listeners_off
 from yidi.core import clock
 from yidi.integrations.actions import muted
 from yidi.integrations.models import OutboxMessage
@@ -20,37 +19,13 @@ pytestmark = pytest.mark.django_db
 T0 = at(2026, 3, 10, 9, 0)
 
 
-class _Undo(Exception):
-    pass
-
-
-@contextmanager
-def listeners_off():
-    saved = EVENT_LISTENERS[:]
-    EVENT_LISTENERS.clear()
-    try:
-        yield
-    finally:
-        EVENT_LISTENERS[:] = saved
-
-
 def both_ways(listener, pairs) -> list[tuple[list, int]]:
     """(the webhook rows, the deliveries queued for after the commit) after one call per pair, then after the
     batch form on all pairs; each run is rolled back."""
-    results = []
-    for run in (lambda: [listener(case, event) for case, event in pairs], lambda: listener.for_batch(pairs)):
-        try:
-            with transaction.atomic():
-                queued = len(connection.run_on_commit)
-                run()
-                rows = list(OutboxMessage.objects.filter(kind="webhook").order_by("id").values_list(
-                    "kind", "destination", "idempotency_key", "payload", "subject_type", "subject_id", "template",
-                    "text", "status"))
-                results.append((rows, len(connection.run_on_commit) - queued))
-                raise _Undo
-        except _Undo:
-            pass
-    return results
+    return listener_batch.both_ways(listener, pairs, lambda queued: (list(
+        OutboxMessage.objects.filter(kind="webhook").order_by("id").values_list(
+            "kind", "destination", "idempotency_key", "payload", "subject_type", "subject_id", "template", "text",
+            "status")), queued))
 
 
 def make_subscription(name: str, **overrides) -> WebhookSubscription:
