@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from yidi.accounts.domain import HandlingLevel
 from yidi.cases.domain import (
@@ -21,6 +21,7 @@ from yidi.cases.domain import (
     Outcome,
     RequestType,
 )
+from yidi.core.api_fields import AwareTime
 from yidi.core.deadlines import PARTY_STAGES, Stage
 
 EARLIEST_OCCURRED_AT = datetime(1949, 10, 1, tzinfo=UTC)
@@ -51,7 +52,7 @@ class CaseIn(RequestSchema):
     description: _text(10000, min_length=1)
     region: _text(15, min_length=6)
     address: _text(200) = ""
-    occurred_at: AwareDatetime | None = None
+    occurred_at: AwareTime | None = None
     people_involved: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
     amount_involved: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
     latitude: Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)] | None = None
@@ -353,7 +354,7 @@ class PageQuery(Schema):
 class CaseListQuery(PageQuery):
     status: list[CaseStatus] = Field(default_factory=list, description="状态，可多次指定")
     region: str = Field("", pattern=r"^\d{0,15}$", description="区划代码：该区划及其下级")
-    since: AwareDatetime | None = Field(
+    since: AwareTime | None = Field(
         None, description="同步：从此时间起（含）有变化的事项，按变化时间先后排列（含时区）；翻页用 next_cursor"
     )
     cursor: str = Field("", max_length=80, pattern=r"^[A-Za-z0-9_-]*$",

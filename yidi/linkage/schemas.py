@@ -4,10 +4,11 @@ out-of-range values are a 400 before any action runs; a new field means a new fo
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from yidi.cases.domain import CaseStatus
 from yidi.cases.schemas import PartyIn
+from yidi.core.api_fields import AwareTime
 from yidi.linkage.domain import FORMAT
 
 
@@ -49,16 +50,16 @@ class ReportedCaseIn(MessageSchema):
     township: Named | None = None
     channel: text(40) = ""
     lead_unit: Named | None = None
-    registered_at: AwareDatetime
-    accepted_at: AwareDatetime | None = None
-    concluded_at: AwareDatetime | None = None
-    closed_at: AwareDatetime | None = None
-    due_at: AwareDatetime | None = None
+    registered_at: AwareTime
+    accepted_at: AwareTime | None = None
+    concluded_at: AwareTime | None = None
+    closed_at: AwareTime | None = None
+    due_at: AwareTime | None = None
 
 
 class Step(MessageSchema):
     action: text(40) = ""
-    at: AwareDatetime | None = None
+    at: AwareTime | None = None
 
 
 class CaseReportIn(Envelope):
@@ -72,7 +73,7 @@ class FiguresReportIn(Envelope):
     type: Literal["figures.report"]
     month: text(7, min_length=7)
     sequence: Annotated[StrictInt, Field(ge=1)]
-    computed_at: AwareDatetime
+    computed_at: AwareTime
     figures: dict[str, Any]
 
 
@@ -82,7 +83,7 @@ class MatterIn(MessageSchema):
     request_type: text(20, min_length=1)
     region: text(15, min_length=6)
     address: text(200) = ""
-    occurred_at: AwareDatetime | None = None
+    occurred_at: AwareTime | None = None
     people_involved: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
     amount_involved: text(20) | None = None
     type: text(60) = ""

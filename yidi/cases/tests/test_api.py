@@ -206,6 +206,7 @@ def test_create_needs_the_write_scope(client):
     ({**NEW_CASE, "occurred_at": "2026-02-30T10:00:00+08:00"}, 400, "validation_error"),
     ({**NEW_CASE, "occurred_at": "2999-01-01T10:00:00+08:00"}, 400, "validation_error"),
     ({**NEW_CASE, "occurred_at": "2026-01-01T10:00:00"}, 400, "validation_error"),  # no time zone
+    ({**NEW_CASE, "occurred_at": "2026-01-01T10:00:00+16:57"}, 400, "validation_error"),  # no such offset
     ({**NEW_CASE, "title": "x" * 121}, 400, "validation_error"),
     ([NEW_CASE], 400, "validation_error"),
 ])

@@ -77,6 +77,7 @@ def test_changes_of_the_last_seconds_wait_for_the_next_request(client, fq, regis
     ({"since": "2026-01-01T00:00:00+08:00", "page": 2}, "page"),
     ({"cursor": "bm90LWEtY3Vyc29y"}, "cursor"),
     ({"cursor": "!!"}, "cursor"),
+    ({"since": "1072-02-15T01:23:18.607+16:57"}, "since"),  # an offset no clock shows (PostgreSQL refuses it)
 ])
 def test_a_bad_cursor_or_a_page_number_while_syncing_is_400(client, fq, query, field):
     response = client.get("/api/v1/cases", query, **fq)
