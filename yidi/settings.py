@@ -300,6 +300,9 @@ YIDI_OUTBOX_MAX_ATTEMPTS = env_int("YIDI_OUTBOX_MAX_ATTEMPTS", 6)
 YIDI_OUTBOX_LEASE_SECONDS = env_int("YIDI_OUTBOX_LEASE_SECONDS", 600)
 # Requests per minute per API client (0: no limit); `YIDI_API_CLIENT_RATES` in code for per-client rates.
 YIDI_API_RATE_PER_MINUTE = env_int("YIDI_API_RATE_PER_MINUTE", 600)
+# POST /api/v1/cases: registrations arriving together in one process are written in one transaction (group
+# commit, `yidi.cases.api_create`); off: each on its own.
+YIDI_API_GROUP_COMMIT = env_bool("YIDI_API_GROUP_COMMIT", True)
 # Backups (docs/backup.md): where `backup` writes archives (default DATA_DIR/backups), and the folder of
 # pg_dump/pg_restore/psql when those on PATH are of another major version than the server.
 YIDI_BACKUP_DIR = env("YIDI_BACKUP_DIR")
@@ -312,9 +315,9 @@ YIDI_ANALYTICS_ROLLUP_MAX_AGE_SECONDS = env_int("YIDI_ANALYTICS_ROLLUP_MAX_AGE_S
 YIDI_ANALYTICS_ROLLUP_REBUILD_OVER = env_int("YIDI_ANALYTICS_ROLLUP_REBUILD_OVER", 20_000)
 # Largest township map (GeoJSON) an admin may upload, in bytes.
 YIDI_REGION_MAP_MAX_BYTES = env_int("YIDI_REGION_MAP_MAX_BYTES", 5 * 1024 * 1024)
-# 12345 import: rows per batch (one transaction each), and processes that triage rows in parallel (0: in-process).
+# 12345 import: rows per batch (one transaction each), and processes that triage the next batch while one is written (0: in-process).
 YIDI_HOTLINE_BATCH_ROWS = env_int("YIDI_HOTLINE_BATCH_ROWS", 500)
-YIDI_HOTLINE_TRIAGE_WORKERS = env_int("YIDI_HOTLINE_TRIAGE_WORKERS", 0)
+YIDI_HOTLINE_TRIAGE_WORKERS = env_int("YIDI_HOTLINE_TRIAGE_WORKERS", 1)
 # API sync cursor: rows changed in the last N seconds are left for the next page (commits still in flight).
 YIDI_API_SYNC_SETTLE_SECONDS = env_int("YIDI_API_SYNC_SETTLE_SECONDS", 2)
 # The public address of this instance, for links in messages to citizens (the portal is at /p/).

@@ -169,19 +169,25 @@ def json_response(status: int, body, *, version: int | None = None) -> JsonRespo
     return response
 
 
+def checked_idempotency_key(request: HttpRequest) -> str | None:
+    """The request's `Idempotency-Key`, if any; `InvalidIdempotencyKey` (400) when malformed."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise InvalidIdempotencyKey()
+    return key
+
+
 def respond_once(request: HttpRequest, produce: Callable[[], tuple[int, dict]], *,
                  version_of: Callable[[dict], int]) -> JsonResponse:
     """Run `produce` (one action and its rendering, returning (status, JSON body)) in one transaction; with an
     `Idempotency-Key`, only once per (client, key): a replay returns the stored first response, the same key
     with another request is 422, and a refused request keeps nothing (its key may be used again). The response
     carries the matter's ETag, read from the body by `version_of`."""
-    key = request.headers.get("Idempotency-Key")
+    key = checked_idempotency_key(request)
     if key is None:
         with transaction.atomic():
             status, body = produce()
     else:
-        if not IDEMPOTENCY_KEY.match(key):
-            raise InvalidIdempotencyKey()
         status, body, _replayed = do_run_idempotent(
             request.auth, key=key, request_hash=request_fingerprint(request.method, request.path, request.body),
             produce=produce,

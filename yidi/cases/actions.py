@@ -57,7 +57,7 @@ from yidi.cases.models import (
 from yidi.cases.triage import index_case
 from yidi.cases.uploads import check_upload
 from yidi.core import clock, worktime
-from yidi.core.bulk import insert_values, update_rows
+from yidi.core.bulk import insert_objects, insert_values, update_rows
 from yidi.core.codes import format_case_code, next_numbers, placeholder_code
 from yidi.core.deadlines import PARTY_STAGES, Effect, Stage, can_extend, deadline_state, local_date
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
@@ -228,10 +228,11 @@ def check_registration(draft: CaseDraft, *, actor, refs: ReferenceRows) -> tuple
 TRIAGED_TAXONOMIES = ("mediation_type", "hotline_category", "request_type", "petition_category")
 
 
-def triage_context(region: Region, *, now) -> TriageContext:
-    """What the engine is told about a matter being registered (no duplicate candidates: it is new)."""
+def triage_context(region_code: str, *, now) -> TriageContext:
+    """What the engine is told about a matter being registered in `region_code` (no duplicate candidates: it is
+    new)."""
     return TriageContext(
-        county_code=region.code[:6], reference_on=timezone.localdate(now), taxonomies=TRIAGED_TAXONOMIES,
+        county_code=region_code[:6], reference_on=timezone.localdate(now), taxonomies=TRIAGED_TAXONOMIES,
     )
 
 
@@ -352,23 +353,23 @@ def start_clocks(case: Case, *, at) -> list[CaseDeadline]:
 
 
 def label_rows(case: Case, registration: Registration, *, actor, now) -> tuple[list[CaseLabel], list[TriageFeedback]]:
-    """The clerk's labels, then the engine's labels the clerk did not set; and the clerk's decision on those
-    they did set (confirmation or correction) as training feedback."""
-    labels = [
-        CaseLabel(case=case, taxonomy=label.taxonomy, label=label, set_at=now, set_by=actor)
+    """For a matter already saved: the clerk's labels, then the engine's labels the clerk did not set; and the
+    clerk's decision on those they did set (confirmation or correction) as training feedback."""
+    labels = [  # keys rather than instances: a batch builds thousands of these
+        CaseLabel(case_id=case.pk, taxonomy_id=label.taxonomy_id, label_id=label.pk, set_at=now, set_by_id=actor.pk)
         for label in registration.chosen.values()
     ]
     feedback = []
     for taxonomy, (label, confidence, version) in registration.triage_labels.items():
         if taxonomy in registration.chosen:
             feedback.append(TriageFeedback(
-                case=case, taxonomy=taxonomy, suggested_label=label.code, suggested_confidence=confidence,
+                case_id=case.pk, taxonomy=taxonomy, suggested_label=label.code, suggested_confidence=confidence,
                 chosen_label=registration.chosen[taxonomy].code, model_version=version, decided_at=now,
-                decided_by=actor,
+                decided_by_id=actor.pk,
             ))
         else:
-            labels.append(CaseLabel(case=case, taxonomy=label.taxonomy, label=label, source="triage",
-                                    confidence=confidence, set_at=now, set_by=None))
+            labels.append(CaseLabel(case_id=case.pk, taxonomy_id=label.taxonomy_id, label_id=label.pk,
+                                    source="triage", confidence=confidence, set_at=now, set_by_id=None))
     return labels, feedback
 
 
@@ -492,7 +493,7 @@ class PersonIndex:
 
     def save(self) -> None:
         """Insert the people added and write the blanks filled (batch mode)."""
-        Person.objects.bulk_create(self.added)
+        insert_objects(self.added, with_ids=True)
         for person, fields in self.changed.values():
             person.save(update_fields=sorted(fields))
 
@@ -530,7 +531,7 @@ def do_register_case(draft: CaseDraft, *, actor) -> Case:
     refs = ReferenceRows()
     draft, region, channel = check_registration(draft, actor=actor, refs=refs)
     now = clock.now()
-    suggestion = analyse(draft.description, context=triage_context(region, now=now))
+    suggestion = analyse(draft.description, context=triage_context(region.code, now=now))
     registration = plan_registration(draft, region, channel, suggestion, refs=refs)
     people = PersonIndex(now=now)
     persons = [people.find_or_add(party) for party in registration.draft.parties]

@@ -27,15 +27,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
 from yidi.accounts import access
-from yidi.accounts.actions import IdempotencyKeyReused
-from yidi.accounts.api_auth import as_json, client_auth, client_throttle, etag, expected_version, respond_once
+from yidi.accounts.actions import IdempotencyKeyReused, request_fingerprint
+from yidi.accounts.api_auth import (
+    as_json,
+    checked_idempotency_key,
+    client_auth,
+    client_throttle,
+    etag,
+    expected_version,
+    json_response,
+    respond_once,
+)
 from yidi.accounts.models import ApiScope
-from yidi.cases import actions, queries
+from yidi.cases import actions, api_create, queries
 from yidi.cases.domain import (
     STATUS_LABELS,
     CaseDraft,
@@ -45,7 +54,16 @@ from yidi.cases.domain import (
     PartyDraft,
     RuleViolation,
 )
-from yidi.cases.models import DEADLINE_STATE_LABELS, STAGE_LABELS, Case, Channel, RequestStatus
+from yidi.cases.models import (
+    DEADLINE_STATE_LABELS,
+    STAGE_LABELS,
+    Assignment,
+    Case,
+    CaseParty,
+    Channel,
+    Contact,
+    RequestStatus,
+)
 from yidi.cases.schemas import (
     AssignIn,
     CaseDeadlinesOut,
@@ -85,6 +103,7 @@ from yidi.cases.schemas import (
 from yidi.core import clock
 from yidi.core.api_errors import error_response, register_error
 from yidi.core.deadlines import deadline_state
+from yidi.core.group_commit import RETRY_ALONE
 from yidi.core.masking import PersonalKind, mask, mask_in_text
 from yidi.core.models import Taxonomy
 from yidi.regions.models import Region
@@ -134,9 +153,26 @@ def _contact(contact) -> dict:
             "summary": mask_in_text(contact.summary), "external_ref": contact.external_ref}
 
 
+DETAIL_PREFETCH = (
+    Prefetch("parties", queryset=CaseParty.objects.select_related("person").order_by("position", "id")),
+    Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by("assigned_at", "id")),
+    Prefetch("contacts", queryset=Contact.objects.select_related("channel").order_by("contacted_at", "id")),
+)
+
+
+def with_detail(cases: QuerySet) -> QuerySet:
+    """`cases` with what their detail shows read in a few queries for all of them."""
+    return cases.select_related(*access.DETAIL_RELATED).prefetch_related(*DETAIL_PREFETCH)
+
+
+def as_detail_json(case: Case, client) -> dict:
+    return as_json(_detail(case, client))
+
+
 def _detail(case: Case, client) -> dict:
     """The matter with its parties, masked unless the client may and does receive them in full (audited)."""
-    parties = list(case.parties.select_related("person").order_by("position", "id"))
+    prefetch_related_objects([case], *DETAIL_PREFETCH)  # nothing when read `with_detail`
+    parties = list(case.parties.all())
     full = client.has_scope(ApiScope.PERSONAL_READ) and queries.is_unit_actively_assigned(client.unit_id, case)
     if full and parties:
         actions.do_record_personal_data_read(case, parties, actor=client.user, purpose=PERSONAL_READ_PURPOSE)
@@ -150,9 +186,9 @@ def _detail(case: Case, client) -> dict:
         "assignments": [
             {"unit": _code_name(a.unit), "role": a.role, "status": a.status, "assigned_at": a.assigned_at,
              "signed_at": a.signed_at}
-            for a in case.assignments.select_related("unit").order_by("assigned_at", "id")
+            for a in case.assignments.all()
         ],
-        "contacts": [_contact(c) for c in case.contacts.select_related("channel").order_by("contacted_at", "id")],
+        "contacts": [_contact(c) for c in case.contacts.all()],
     }
 
 
@@ -253,12 +289,23 @@ def _party_draft(party: PartyIn) -> PartyDraft:
 @router.post("/cases", response={201: CaseOut, **ERRORS}, auth=client_auth(ApiScope.CASES_WRITE),
              url_name="api_cases", summary="登记事项（支持 Idempotency-Key）")
 def create_case(request: HttpRequest, payload: CaseIn):
-    client = request.auth
+    client, draft = request.auth, _draft(payload)
 
     def register() -> tuple[int, dict]:
-        case = actions.do_register_case(_draft(payload), actor=client.user)
+        case = actions.do_register_case(draft, actor=client.user)
         return 201, as_json(_detail(access.get_case_for_user(client.user, case.code), client))
 
+    if settings.YIDI_API_GROUP_COMMIT:  # with the others arriving now (`cases.api_create`)
+        key = checked_idempotency_key(request)
+        outcome = api_create.registrations.submit(api_create.PendingCreate(
+            client=client, draft=draft, key=key,
+            fingerprint=request_fingerprint(request.method, request.path, request.body),
+        ))
+        if isinstance(outcome, Exception):
+            raise outcome
+        if outcome is not RETRY_ALONE:
+            status, body = outcome
+            return json_response(status, body, version=body["version"])
     return respond_once(request, register, version_of=lambda body: body["version"])
 
 

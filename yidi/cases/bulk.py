@@ -15,12 +15,13 @@ Rules:
   once, in the batch's order;
 - a draft that breaks a rule is not written and comes back as its `InvalidInput` (or `RuleViolation`) in its
   place; the other drafts of the batch are written. Any other error undoes the whole batch and is raised;
-- triage runs in this process, or over `triage_pool` (a `concurrent.futures` executor whose workers run the pure
-  engine), in the order of the drafts.
+- triage runs in this process, or is taken from `Triage`, which can start a later batch's analyses on a pool of
+  processes while this process writes the batch before (the engine is pure: the same text and context give the
+  same analysis wherever it runs).
 """
 
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from functools import partial
 
 from django.db import connection, transaction
@@ -51,9 +52,9 @@ from yidi.cases.models import (
     CaseParty,
     Contact,
 )
-from yidi.cases.triage import index_new_cases
+from yidi.cases.triage import index_new_cases, text_keys
 from yidi.core import clock
-from yidi.core.bulk import insert_values
+from yidi.core.bulk import insert_objects
 from yidi.core.codes import placeholder_code
 from yidi.integrations import actions as outbox
 from yidi.integrations.domain import MessageStatus
@@ -63,22 +64,78 @@ from yidi.triage.engine import Analysis, TriageContext, analyse
 Refused = InvalidInput | RuleViolation
 
 
-def _analyse(job: tuple[str, TriageContext]) -> Analysis:
+Job = tuple[str, TriageContext]  # (text, context)
+
+
+def _analyse_all(jobs: list[Job]) -> list[tuple[Analysis, list[str]]]:
+    """Each job's analysis, with its text's keys for the duplicate index (both pure: the pool's work)."""
+    return [(analyse(text, context=context), text_keys(text)) for text, context in jobs]
+
+
+def _job_key(job: Job) -> tuple | None:
+    """What an analysis depends on; None for a context with models of its own (never computed ahead)."""
     text, context = job
-    return analyse(text, context=context)
+    if context.models:
+        return None
+    return (text, context.county_code, context.reference_on, context.taxonomies, context.repeat_contact_count,
+            context.prior_police_calls, context.party_keys, context.respondent_keys, context.place_code,
+            context.candidates)
 
 
-def analyse_many(jobs: list[tuple[str, TriageContext]], *, pool: Executor | None = None) -> list[Analysis]:
-    """The engine's analysis of each (text, context), in order; spread over `pool` when one is given (the
-    engine is pure, so its workers need no database)."""
-    if pool is None or len(jobs) < 2:
-        return [_analyse(job) for job in jobs]
-    return list(pool.map(_analyse, jobs, chunksize=max(1, len(jobs) // 8)))
+class Triage:
+    """The engine's analyses for a registration batch.
+
+    Without a pool every analysis is computed here, when asked. With a pool (`concurrent.futures` processes
+    forked after the engine's models are loaded), `start` hands the analyses of a batch to come to the workers,
+    so they run on the other cores while this process writes the batch before; `analyse_many` then takes each
+    finished analysis by its text and context, and computes here any it was not given ahead (a draft whose
+    context turned out different, e.g. after midnight). Starting a job is only ever a saving: what is never
+    asked for is dropped with the pool.
+    """
+
+    def __init__(self, pool: Executor | None = None, *, workers: int = 1) -> None:
+        self.pool = pool
+        self.workers = max(1, workers)
+        self.ahead: dict[tuple, tuple[Future, int]] = {}
+        self.keys: dict[str, list[str]] = {}
+
+    def start(self, jobs: list[Job]) -> None:
+        if self.pool is None or not jobs:
+            return
+        size = -(-len(jobs) // self.workers)
+        for first in range(0, len(jobs), size):
+            chunk = jobs[first:first + size]
+            future = self.pool.submit(_analyse_all, chunk)
+            for position, job in enumerate(chunk):
+                key = _job_key(job)
+                if key is not None:
+                    self.ahead.setdefault(key, (future, position))
+
+    def analyse_many(self, jobs: list[Job]) -> list[Analysis]:
+        """The analysis of each (text, context), in order."""
+        if self.pool is not None and len(jobs) > 1 and not self.ahead:
+            self.start(jobs)  # nothing started ahead: at least spread this batch over the workers
+        self.keys.clear()  # those of the batch before that were never asked for
+        results = []
+        for job in jobs:
+            key = _job_key(job)
+            started = self.ahead.pop(key, None) if key is not None else None
+            if started is None:
+                results.append(analyse(job[0], context=job[1]))
+                continue
+            analysis, keys = started[0].result()[started[1]]
+            results.append(analysis)
+            self.keys[job[0]] = keys
+        return results
+
+    def text_keys(self, text: str) -> list[str]:
+        """The keys of a text analysed by `analyse_many` (computed on the pool when it was), for the index."""
+        keys = self.keys.pop(text, None)
+        return text_keys(text) if keys is None else keys
 
 
 @transaction.atomic
-def do_register_cases(drafts: Sequence[CaseDraft], *, actor, triage_pool: Executor | None = None
-                      ) -> list[Case | Refused]:
+def do_register_cases(drafts: Sequence[CaseDraft], *, actor, triage: Triage | None = None) -> list[Case | Refused]:
     """Register a batch of matters (登记赋码) in one transaction: for each draft, in order, its new `Case` or
     the reason it was refused (nothing of it written). `ActionDenied` when the actor may not register."""
     if not actor.role_set & domain.ACTION_ROLES[CaseAction.REGISTER]:
@@ -94,8 +151,9 @@ def do_register_cases(drafts: Sequence[CaseDraft], *, actor, triage_pool: Execut
             checked.append((index, *check_registration(draft, actor=actor, refs=refs)))
         except (InvalidInput, RuleViolation) as error:
             results[index] = error
-    analyses = analyse_many(
-        [(draft.description, triage_context(region, now=now)) for _, draft, region, _ in checked], pool=triage_pool
+    triage = triage or Triage()
+    analyses = triage.analyse_many(
+        [(draft.description, triage_context(region.code, now=now)) for _, draft, region, _ in checked]
     )
     planned: list[tuple[int, Registration]] = []
     for (index, draft, region, channel), suggestion in zip(checked, analyses, strict=True):
@@ -103,12 +161,13 @@ def do_register_cases(drafts: Sequence[CaseDraft], *, actor, triage_pool: Execut
             planned.append((index, plan_registration(draft, region, channel, suggestion, refs=refs)))
         except (InvalidInput, RuleViolation) as error:
             results[index] = error
-    for index, case in zip((index for index, _ in planned), _write(planned, actor=actor, now=now), strict=True):
+    written = _write(planned, actor=actor, now=now, text_keys=triage.text_keys)
+    for index, case in zip((index for index, _ in planned), written, strict=True):
         results[index] = case
     return results  # type: ignore[return-value]
 
 
-def _write(planned: list[tuple[int, Registration]], *, actor, now) -> list[Case]:
+def _write(planned: list[tuple[int, Registration]], *, actor, now, text_keys) -> list[Case]:
     """Write the planned matters: one insert per table (the matter's code taken after them), then the listeners
     of the events, then the audit rows."""
     if not planned:
@@ -119,7 +178,7 @@ def _write(planned: list[tuple[int, Registration]], *, actor, now) -> list[Case]
         case, started = new_case(registration, actor=actor, now=now, code=placeholder_code())
         cases.append(case)
         clocks.extend(started)
-    Case.objects.bulk_create(cases)
+    insert_objects(cases, with_ids=True)
     people = PersonIndex(now=now)
     people.prefetch(party for registration in registrations for party in registration.draft.parties)
     parties, applicants = [], []
@@ -132,7 +191,7 @@ def _write(planned: list[tuple[int, Registration]], *, actor, now) -> list[Case]
                 applicant = person
         applicants.append(applicant)
     people.save()
-    _insert(parties)
+    insert_objects(parties)
     labels, feedback, contacts, visits = [], [], [], []
     for case, registration, applicant in zip(cases, registrations, applicants, strict=True):
         case_labels, case_feedback = label_rows(case, registration, actor=actor, now=now)
@@ -140,12 +199,12 @@ def _write(planned: list[tuple[int, Registration]], *, actor, now) -> list[Case]
         feedback += case_feedback
         for row in first_contact(case, registration, applicant, actor=actor, now=now):
             (contacts if isinstance(row, Contact) else visits).append(row)
-    _insert(labels)
-    _insert(feedback)
-    index_new_cases(cases)
-    _insert(contacts)
-    _insert(visits)
-    _insert(clocks)
+    insert_objects(labels)
+    insert_objects(feedback)
+    index_new_cases(cases, text_keys=text_keys)
+    insert_objects(contacts)
+    insert_objects(visits)
+    insert_objects(clocks)
     actor_name, actor_unit_id = str(actor), actor.unit_id
     events = [
         CaseEvent(
@@ -155,7 +214,7 @@ def _write(planned: list[tuple[int, Registration]], *, actor, now) -> list[Case]
         )
         for case, registration in zip(cases, registrations, strict=True)
     ]
-    _insert(events)
+    insert_objects(events)
     assign_codes(cases, now=now)  # from here on the code sequences are locked: listeners and audit only
     pairs = list(zip(cases, events, strict=True))
     for listener in EVENT_LISTENERS:
@@ -171,27 +230,6 @@ def _write(planned: list[tuple[int, Registration]], *, actor, now) -> list[Case]
         for case in cases
     ])
     return cases
-
-
-def _insert(rows: list) -> None:
-    """Insert unsaved model rows of one model with `insert_values` (one plain statement, COPY on PostgreSQL):
-    their ids are not read back (nothing written after them needs one), and Django's `bulk_create` would
-    cost several times as much per row. Foreign keys are taken from the related rows saved meanwhile."""
-    if not rows:
-        return
-    model = type(rows[0])
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    values = []
-    for row in rows:
-        line = []
-        for field in fields:
-            value = getattr(row, field.attname)
-            if value is None and field.is_relation and field.is_cached(row):
-                related = getattr(row, field.name)
-                value = related.pk if related is not None else None
-            line.append(value)
-        values.append(line)
-    insert_values(model, [field.attname for field in fields], values)
 
 
 # --- for the listeners' batch forms ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@
   keeps the suggestions the clerk did not overrule as `source="triage"` labels.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -99,17 +100,21 @@ def triage_text(user, *, text: str, region_code: str = "", parties: PartyKeys = 
     return TriageResult(analysis=analysis, duplicates=[(m, by_id[m.id]) for m in analysis.duplicates if m.id in by_id])
 
 
+def text_keys(text: str) -> list[str]:
+    """The distinct keys a matter with this description is found by in the duplicate index."""
+    return list(dict.fromkeys(lsh_keys(text)))
+
+
 def index_case(case: Case) -> None:
     """Store the matter's text keys, so later matters find it as a candidate duplicate."""
     CaseTextKey.objects.bulk_create(
-        [CaseTextKey(key=key, case=case) for key in dict.fromkeys(lsh_keys(case.description))],
-        ignore_conflicts=True,
+        [CaseTextKey(key=key, case=case) for key in text_keys(case.description)], ignore_conflicts=True,
     )
 
 
-def index_new_cases(cases) -> None:
+def index_new_cases(cases, *, text_keys: Callable[[str], list[str]] = text_keys) -> None:
     """Store the text keys of matters just registered (they have none yet) with one plain insert: a batch
-    registration writes tens of keys per matter."""
+    registration writes tens of keys per matter. `text_keys` may give keys computed elsewhere (`Triage`)."""
     insert_values(CaseTextKey, ("key", "case_id"), [
-        (key, case.pk) for case in cases for key in dict.fromkeys(lsh_keys(case.description))
+        (key, case.pk) for case in cases for key in text_keys(case.description)
     ])

@@ -36,8 +36,8 @@ from yidi.accounts.domain import REGION_WIDE_KINDS, Role, UnitKind
 from yidi.accounts.models import User
 from yidi.audit.actions import record
 from yidi.audit.models import AuditOutcome
-from yidi.cases.actions import do_register_case
-from yidi.cases.bulk import do_register_cases
+from yidi.cases.actions import do_register_case, triage_context
+from yidi.cases.bulk import Job, Triage, do_register_cases
 from yidi.cases.domain import InvalidInput, RuleViolation
 from yidi.cases.models import Case, Contact
 from yidi.core import clock
@@ -56,6 +56,7 @@ from yidi.hotline.domain import (
 )
 from yidi.hotline.models import ImportedTicket, ImportRun, ImportStatus
 from yidi.regions.models import Region
+from yidi.triage.engine import TriageContext, analyse
 
 logger = logging.getLogger("yidi.hotline")
 IMPORT_ROLES = frozenset({Role.REGISTRAR, Role.DISPATCHER})
@@ -168,7 +169,7 @@ class _Batch:
 Row = tuple[int, list, TicketDraft | RowError]  # (line number, cell values, parsed row)
 
 
-def _import_batch(rows: list[Row], *, run: ImportRun, actor, triage_pool) -> _Batch:
+def _import_batch(rows: list[Row], *, run: ImportRun, actor, triage: Triage) -> _Batch:
     """Register the batch's new tickets in one transaction (`yidi.cases.bulk`); a row the registration refuses
     goes to the rejects without spoiling the others. Any other error undoes the batch and is raised."""
     outcome = _Batch()
@@ -183,7 +184,7 @@ def _import_batch(rows: list[Row], *, run: ImportRun, actor, triage_pool) -> _Ba
             else:
                 known.add(parsed.ticket_number)  # a ticket twice in one file is imported once
                 fresh.append((number, values, parsed))
-        results = do_register_cases([ticket.case for _, _, ticket in fresh], actor=actor, triage_pool=triage_pool)
+        results = do_register_cases([ticket.case for _, _, ticket in fresh], actor=actor, triage=triage)
         claimed = []
         for (number, values, ticket), result in zip(fresh, results, strict=True):
             if isinstance(result, Case):
@@ -234,13 +235,34 @@ def batch_rows() -> int:
     return max(1, int(getattr(settings, "YIDI_HOTLINE_BATCH_ROWS", 500)))
 
 
-def _triage_pool():
-    """A pool of processes for the engine when `YIDI_HOTLINE_TRIAGE_WORKERS` > 1 (default 0: triage in this
-    process, which measured faster on two cores: see bench/bench_import.py)."""
-    workers = int(getattr(settings, "YIDI_HOTLINE_TRIAGE_WORKERS", 0))
-    if workers < 2:
-        return contextlib.nullcontext(None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+def triage_workers() -> int:
+    return max(0, int(getattr(settings, "YIDI_HOTLINE_TRIAGE_WORKERS", 1)))
+
+
+@contextlib.contextmanager
+def _triage():
+    """A `Triage` for the run: with `YIDI_HOTLINE_TRIAGE_WORKERS` ≥ 1 (default 1) its pool of processes
+    analyses the next batch while this process writes the current one; 0 analyses here, batch by batch. The
+    workers are forked after the engine's models are loaded, so they use the same models."""
+    workers = triage_workers()
+    if workers < 1:
+        yield Triage()
+        return
+    analyse("邻里纠纷", context=TriageContext())  # load the models before the fork
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield Triage(pool, workers=workers)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _triage_jobs(rows: list[Row], *, now) -> list[Job]:
+    """The analyses the registration of `rows` will ask for, as far as can be told before it: the rows not
+    imported yet (a guess: the registration decides)."""
+    drafts = [parsed for _, _, parsed in rows if isinstance(parsed, TicketDraft)]
+    known = _known_tickets([draft.ticket_number for draft in drafts])
+    return [(draft.case.description, triage_context(draft.case.region_code, now=now))
+            for draft in drafts if draft.ticket_number not in known]
 
 
 def _execute(run: ImportRun, data: bytes, *, actor, mapping: Mapping, progress: Progress | None) -> bytes:
@@ -268,14 +290,23 @@ def _execute(run: ImportRun, data: bytes, *, actor, mapping: Mapping, progress: 
     now = clock.now()
     size = batch_rows()
     rejects: list[tuple[int, list, str]] = []
-    with _triage_pool() as pool:
+    def parsed(start: int) -> list[Row]:
+        rows = []
+        for number, values in table.rows[start:start + size]:
+            row = {name: values[index] for name, index in columns.items()}
+            rows.append((number, values, parse_row(row, mapping, lookup, now=now)))
+        return rows
+
+    with _triage() as triage:
+        upcoming = parsed(0)
+        triage.start(_triage_jobs(upcoming, now=clock.now()))
         for start in range(0, len(table.rows), size):
-            rows: list[Row] = []
-            for number, values in table.rows[start:start + size]:
-                row = {name: values[index] for name, index in columns.items()}
-                rows.append((number, values, parse_row(row, mapping, lookup, now=now)))
+            rows = upcoming
+            if start + size < len(table.rows):  # the next batch is analysed while this one is written
+                upcoming = parsed(start + size)
+                triage.start(_triage_jobs(upcoming, now=clock.now()))
             try:
-                outcome = _import_batch(rows, run=run, actor=actor, triage_pool=pool)
+                outcome = _import_batch(rows, run=run, actor=actor, triage=triage)
             except Exception:
                 logger.exception("12345 import %s: batch from line %s failed, retried row by row", run.pk, rows[0][0])
                 _import_rows(rows, run=run, actor=actor, rejects=rejects)
