@@ -46,10 +46,9 @@ class MatterNotShown(Exception):
 
 def _write(items: Sequence[PendingCreate]) -> list:
     """The outcome of each item, in order: (201, body), its refusal, or `RETRY_ALONE`."""
-    groups: dict[tuple, list[int]] = {}
-    for position, item in enumerate(items):
-        actor = item.client.user
-        groups.setdefault((item.client.pk, tuple(sorted(actor.role_codes))), []).append(position)
+    groups: dict[int, list[int]] = {}
+    for position, item in enumerate(items):  # each client is written as itself (its service account)
+        groups.setdefault(item.client.pk, []).append(position)
     outcomes: list = [RETRY_ALONE] * len(items)
     for positions in groups.values():
         written = _write_group([items[position] for position in positions])

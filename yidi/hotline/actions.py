@@ -11,6 +11,8 @@ Rules:
   registration refuses is rejected without spoiling its batch; a batch that fails as a whole is retried row by
   row, each row its own transaction, so the failing row is isolated and stops the run. A crash mid-file leaves
   every committed batch whole, and re-running the file imports only what is missing;
+- triage of the next batch runs on a forked worker process (`YIDI_HOTLINE_TRIAGE_WORKERS`, default 1) while
+  this process writes the current one: the engine is pure, so where it runs changes nothing but the time;
 - idempotent on the ticket number: a ticket already imported (`ImportedTicket`, unique) or already registered by
   hand (a 12345 contact with that external number) is skipped and counted; re-running a file continues it;
 - the rejected rows go to a rejects file (original columns + 行号 + 原因, personal data masked), stored with the
@@ -41,6 +43,7 @@ from yidi.cases.bulk import Job, Triage, do_register_cases
 from yidi.cases.domain import InvalidInput, RuleViolation
 from yidi.cases.models import Case, Contact
 from yidi.core import clock
+from yidi.core.bulk import large_page_cache
 from yidi.hotline import files
 from yidi.hotline.domain import (
     CHANNEL_CODE,
@@ -297,7 +300,7 @@ def _execute(run: ImportRun, data: bytes, *, actor, mapping: Mapping, progress: 
             rows.append((number, values, parse_row(row, mapping, lookup, now=now)))
         return rows
 
-    with _triage() as triage:
+    with _triage() as triage, large_page_cache():
         upcoming = parsed(0)
         triage.start(_triage_jobs(upcoming, now=clock.now()))
         for start in range(0, len(table.rows), size):

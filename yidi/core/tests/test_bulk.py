@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from yidi.cases.domain import CaseAction
 from yidi.cases.models import Person, PersonKind
-from yidi.core.bulk import insert_values, update_rows
+from yidi.core.bulk import insert_objects, insert_values, large_page_cache, update_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,53 @@ def test_insert_values_writes_a_batch_in_one_statement():
     )
 
 
+def _people(count: int) -> list[Person]:
+    return [Person(**dict(zip(COLUMNS, row, strict=True))) for row in _rows(count)]
+
+
+def test_insert_objects_with_ids_gives_each_instance_its_own_row_in_two_statements_at_most():
+    people = _people(5)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_objects(people, with_ids=True) == 5
+
+    assert len(queries.captured_queries) == (2 if connection.vendor == "postgresql" else 1)  # ids, then COPY
+    assert all(person.pk is not None and not person._state.adding for person in people)
+    stored = {person.pk: person for person in Person.objects.all()}
+    assert [(stored[p.pk].name, stored[p.pk].id_number, stored[p.pk].created_at) for p in people] == [
+        (f"张{n}", f"33068119900101{n:04d}", AT) for n in range(5)
+    ]
+    Person.objects.create(kind=PersonKind.NATURAL, name="后来者", created_at=AT)  # the sequence moved past them
+    assert Person.objects.count() == 6
+
+
+def test_insert_objects_sets_auto_now_stamps_as_save_does(registrar):
+    from yidi.cases.builders import make_case
+    from yidi.cases.models import Case
+
+    template = make_case(registrar)
+    copy = Case(**{field.attname: getattr(template, field.attname) for field in Case._meta.concrete_fields
+                   if not field.primary_key})
+    copy.code, copy.updated_at = "330681-2026-999999", None
+
+    insert_objects([copy], with_ids=True)
+
+    stored = Case.objects.get(pk=copy.pk)
+    assert stored.code == "330681-2026-999999"
+    assert stored.updated_at is not None and stored.updated_at >= template.updated_at
+
+
+def test_insert_objects_without_ids_writes_rows_and_reads_nothing_back():
+    people = _people(3)
+
+    with CaptureQueriesContext(connection) as queries:
+        insert_objects(people)
+
+    assert len(queries.captured_queries) == 1
+    assert [person.pk for person in people] == [None, None, None]
+    assert Person.objects.count() == 3
+
+
 def test_insert_values_with_no_rows_writes_nothing():
     with CaptureQueriesContext(connection) as queries:
         assert insert_values(Person, COLUMNS, []) == 0
@@ -78,3 +125,16 @@ def test_enum_members_are_stored_as_their_values():
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM cases_person")
         assert cursor.fetchone()[0] == "urge"
+
+
+def test_large_page_cache_is_for_the_batch_only():
+    def cache_size():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size" if connection.vendor == "sqlite" else "SHOW shared_buffers")
+            return cursor.fetchone()[0]
+
+    before = cache_size()
+    with large_page_cache(kib=4096):
+        inside = cache_size()
+    assert cache_size() == before
+    assert inside == (-4096 if connection.vendor == "sqlite" else before)  # PostgreSQL: the server's cache
