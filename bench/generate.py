@@ -17,7 +17,9 @@ How: real matters first, then copies of them in bulk.
    (so the copies of a template are not all at one place, which would make every village a group-incident site).
    Copies dated more than 120 days back come only from
    finished templates (closed, archived, not accepted …) and end before today, so the old years are not left open;
-   recent copies come from templates of about the same age, so open matters stay realistically open.
+   recent copies come from templates of about the same age, so open matters stay realistically open. A
+   finished template is closed (not merely evaluated or visited) and has no return visit still scheduled, so the
+   old years hold no forgotten visits or matters waiting to be closed.
 Deterministic for a seed, a template set and an end date. Not copied: attachments, mediation files, messages,
 the duplicate-detection keys (`CaseTextKey`: copies share their template's text, so copying its keys would make
 every copy a "duplicate" of 600 others) and audit rows (a bulk load of history is one audit row, written at the end).
@@ -39,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 BATCH = 50_000
 RECENT_DAYS = 120
-FINISHED = ("closed", "archived", "not_accepted", "evaluated", "return_visited")
+# A template is finished when nothing about it is still to do: the matter is closed (evaluated and return-visited
+# matters still wait for the command desk to close them) and no return visit or follow-up is still scheduled.
+FINISHED = ("closed", "archived", "not_accepted")
 SPRING_FESTIVALS = [date(2022, 2, 1), date(2023, 1, 22), date(2024, 2, 10), date(2025, 1, 29), date(2026, 2, 17),
                     date(2027, 2, 6), date(2028, 1, 26)]
 # (app label, model name) of the rows copied with each matter; a foreign key to the matter, to a person, or to a
@@ -97,6 +101,8 @@ class Plan:
         from django.db.models import Max
 
         from yidi.cases.models import Case
+        from yidi.evaluation.domain import VisitStatus
+        from yidi.evaluation.models import ReturnVisit
 
         self.rng = random.Random(seed)
         self.until = until
@@ -107,7 +113,8 @@ class Plan:
             raise SystemExit("no template matters")
         local = [(pk, registered.date(), status, (last or registered).date(), kind)
                  for pk, registered, status, last, kind in templates]
-        self.finished = [t for t in local if t[2] in FINISHED]
+        pending = set(ReturnVisit.objects.filter(status=VisitStatus.SCHEDULED).values_list("case_id", flat=True))
+        self.finished = [t for t in local if t[2] in FINISHED and t[0] not in pending]
         self.wage = [t for t in self.finished if t[4] == "labour"] or self.finished
         self.by_week: dict[int, list] = {}
         for t in local:

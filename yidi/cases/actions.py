@@ -57,7 +57,7 @@ from yidi.cases.models import (
 from yidi.cases.triage import index_case
 from yidi.cases.uploads import check_upload
 from yidi.core import clock, worktime
-from yidi.core.bulk import insert_objects, insert_values, update_rows
+from yidi.core.bulk import insert_objects, insert_values, unsaved, update_rows
 from yidi.core.codes import format_case_code, next_numbers, placeholder_code
 from yidi.core.deadlines import PARTY_STAGES, Effect, Stage, can_extend, deadline_state, local_date
 from yidi.core.identifiers import is_valid_id_number, is_valid_phone
@@ -355,35 +355,38 @@ def start_clocks(case: Case, *, at) -> list[CaseDeadline]:
 def label_rows(case: Case, registration: Registration, *, actor, now) -> tuple[list[CaseLabel], list[TriageFeedback]]:
     """For a matter already saved: the clerk's labels, then the engine's labels the clerk did not set; and the
     clerk's decision on those they did set (confirmation or correction) as training feedback."""
-    labels = [  # keys rather than instances: a batch builds thousands of these
-        CaseLabel(case_id=case.pk, taxonomy_id=label.taxonomy_id, label_id=label.pk, set_at=now, set_by_id=actor.pk)
+    labels = [  # `unsaved`, keys rather than instances: a batch builds thousands of these
+        unsaved(CaseLabel, case_id=case.pk, taxonomy_id=label.taxonomy_id, label_id=label.pk, set_at=now,
+                set_by_id=actor.pk)
         for label in registration.chosen.values()
     ]
     feedback = []
     for taxonomy, (label, confidence, version) in registration.triage_labels.items():
         if taxonomy in registration.chosen:
-            feedback.append(TriageFeedback(
-                case_id=case.pk, taxonomy=taxonomy, suggested_label=label.code, suggested_confidence=confidence,
+            feedback.append(unsaved(
+                TriageFeedback, case_id=case.pk, taxonomy=taxonomy, suggested_label=label.code, suggested_confidence=confidence,
                 chosen_label=registration.chosen[taxonomy].code, model_version=version, decided_at=now,
                 decided_by_id=actor.pk,
             ))
         else:
-            labels.append(CaseLabel(case_id=case.pk, taxonomy_id=label.taxonomy_id, label_id=label.pk,
-                                    source="triage", confidence=confidence, set_at=now, set_by_id=None))
+            labels.append(unsaved(CaseLabel, case_id=case.pk, taxonomy_id=label.taxonomy_id, label_id=label.pk,
+                                  source="triage", confidence=confidence, set_at=now, set_by_id=None))
     return labels, feedback
 
 
 def first_contact(case: Case, registration: Registration, applicant, *, actor, now) -> list[Contact | Visit]:
-    """The contact that reported the matter, and the visit when the person came in."""
+    """For a matter and applicant already saved: the contact that reported the matter, and the visit when the
+    person came in."""
     draft = registration.draft
-    rows: list[Contact | Visit] = [Contact(
-        case=case, channel=registration.channel, contacted_at=now, person=applicant, summary=draft.description,
-        external_ref=draft.external_ref, recorded_by=actor,
+    person_id = applicant.pk if applicant is not None else None
+    rows: list[Contact | Visit] = [unsaved(
+        Contact, case_id=case.pk, channel_id=registration.channel.pk, contacted_at=now, person_id=person_id,
+        summary=draft.description, external_ref=draft.external_ref, recorded_by_id=actor.pk,
     )]
     if draft.in_person:
-        rows.append(Visit(
-            case=case, person=applicant, place=actor.unit.name, unit=actor.unit, visited_at=now,
-            purpose="登记反映", recorded_by=actor,
+        rows.append(unsaved(
+            Visit, case_id=case.pk, person_id=person_id, place=actor.unit.name, unit_id=actor.unit_id,
+            visited_at=now, purpose="登记反映", recorded_by_id=actor.pk,
         ))
     return rows
 

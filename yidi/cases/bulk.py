@@ -54,7 +54,7 @@ from yidi.cases.models import (
 )
 from yidi.cases.triage import index_new_cases, text_keys
 from yidi.core import clock
-from yidi.core.bulk import insert_objects
+from yidi.core.bulk import insert_objects, unsaved
 from yidi.core.codes import placeholder_code
 from yidi.integrations import actions as outbox
 from yidi.integrations.domain import MessageStatus
@@ -181,16 +181,17 @@ def _write(planned: list[tuple[int, Registration]], *, actor, now, text_keys) ->
     insert_objects(cases, with_ids=True)
     people = PersonIndex(now=now)
     people.prefetch(party for registration in registrations for party in registration.draft.parties)
+    persons = [[people.find_or_add(party) for party in registration.draft.parties] for registration in registrations]
+    people.save()
     parties, applicants = [], []
-    for case, registration in zip(cases, registrations, strict=True):
+    for case, registration, found in zip(cases, registrations, persons, strict=True):
         applicant = None
-        for position, party in enumerate(registration.draft.parties):
-            person = people.find_or_add(party)
-            parties.append(CaseParty(case=case, person=person, role=party.role, position=position))
+        for position, (party, person) in enumerate(zip(registration.draft.parties, found, strict=True)):
+            parties.append(unsaved(CaseParty, case_id=case.pk, person_id=person.pk, role=party.role,
+                                   position=position))
             if applicant is None and party.role == "applicant":
                 applicant = person
         applicants.append(applicant)
-    people.save()
     insert_objects(parties)
     labels, feedback, contacts, visits = [], [], [], []
     for case, registration, applicant in zip(cases, registrations, applicants, strict=True):
@@ -207,13 +208,16 @@ def _write(planned: list[tuple[int, Registration]], *, actor, now, text_keys) ->
     insert_objects(clocks)
     actor_name, actor_unit_id = str(actor), actor.unit_id
     events = [
-        CaseEvent(
-            case=case, seq=case.version, action=CaseAction.REGISTER, from_status="", to_status=case.status, at=now,
-            actor=actor, actor_name=actor_name, actor_unit_id=actor_unit_id, reason="",
-            data=registration_event_data(registration),
+        unsaved(
+            CaseEvent, case_id=case.pk, seq=case.version, action=CaseAction.REGISTER, from_status="",
+            to_status=case.status, at=now, actor_id=actor.pk, actor_name=actor_name, actor_unit_id=actor_unit_id,
+            reason="", data=registration_event_data(registration),
         )
         for case, registration in zip(cases, registrations, strict=True)
     ]
+    for case, event in zip(cases, events, strict=True):  # as `CaseEvent(case=…, actor=…)` caches them
+        CaseEvent.case.field.set_cached_value(event, case)
+        CaseEvent.actor.field.set_cached_value(event, actor)
     insert_objects(events)
     assign_codes(cases, now=now)  # from here on the code sequences are locked: listeners and audit only
     pairs = list(zip(cases, events, strict=True))

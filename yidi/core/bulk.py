@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from django.db import connections, models
+from django.db.models.base import ModelState
 
 
 def _is_postgres(connection) -> bool:
@@ -135,6 +136,36 @@ def _insert(model: type[models.Model], fields: list[models.Field], rows: Sequenc
                 [value for row in chunk for value in row],
             )
     return len(prepared)
+
+
+@functools.cache
+def _unsaved_spec(model: type[models.Model]) -> tuple[dict, list, frozenset]:
+    """(defaults that are plain values, (attname, factory) of callable defaults, every attname) of a model."""
+    static, factories = {}, []
+    for field in model._meta.concrete_fields:
+        if field.has_default() and callable(field.default):
+            factories.append((field.attname, field.default))
+        else:
+            static[field.attname] = field.get_default()
+    return static, factories, frozenset(field.attname for field in model._meta.concrete_fields)
+
+
+def unsaved(model: type[models.Model], /, **values) -> models.Model:
+    """A new unsaved instance, as `model(**values)` makes it but without `Model.__init__`'s work per field
+    (several times the cost): for the rows a batch builds by the thousand. Values by attname (`case_id`, not
+    `case`); every other field gets its default. Sends no `pre_init`/`post_init` signals (nothing here listens)."""
+    static, factories, attnames = _unsaved_spec(model)
+    unknown = values.keys() - attnames
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    fields = instance.__dict__
+    fields.update(static)
+    for attname, factory in factories:
+        fields[attname] = factory()
+    fields.update(values)
+    return instance
 
 
 def insert_objects(objects: Sequence[models.Model], *, with_ids: bool = False) -> int:

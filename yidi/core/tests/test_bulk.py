@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from yidi.cases.domain import CaseAction
 from yidi.cases.models import Person, PersonKind
-from yidi.core.bulk import insert_objects, insert_values, large_page_cache, update_rows
+from yidi.core.bulk import insert_objects, insert_values, large_page_cache, unsaved, update_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +138,18 @@ def test_large_page_cache_is_for_the_batch_only():
         inside = cache_size()
     assert cache_size() == before
     assert inside == (-4096 if connection.vendor == "sqlite" else before)  # PostgreSQL: the server's cache
+
+
+def test_unsaved_builds_the_instance_model_init_builds():
+    from yidi.cases.models import CaseEvent
+
+    fast = unsaved(Person, kind=PersonKind.NATURAL, name="张三", phone="13800000000", created_at=AT)
+    slow = Person(kind=PersonKind.NATURAL, name="张三", phone="13800000000", created_at=AT)
+    fields = [field.attname for field in Person._meta.concrete_fields]
+
+    assert [getattr(fast, name) for name in fields] == [getattr(slow, name) for name in fields]
+    assert fast._state.adding and fast.pk is None
+    first, second = unsaved(CaseEvent, seq=1), unsaved(CaseEvent, seq=2)
+    assert first.data == {} and first.data is not second.data  # a callable default is called for each
+    with pytest.raises(TypeError, match="no field case"):
+        unsaved(CaseEvent, case=None)  # by attname only: `case_id`
