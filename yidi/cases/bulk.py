@@ -116,16 +116,19 @@ class Triage:
         if self.pool is not None and len(jobs) > 1 and not self.ahead:
             self.start(jobs)  # nothing started ahead: at least spread this batch over the workers
         self.keys.clear()  # those of the batch before that were never asked for
-        results = []
+        results, used = [], set()
         for job in jobs:
             key = _job_key(job)
             started = self.ahead.pop(key, None) if key is not None else None
             if started is None:
                 results.append(analyse(job[0], context=job[1]))
                 continue
+            used.add(started[0])
             analysis, keys = started[0].result()[started[1]]
             results.append(analysis)
             self.keys[job[0]] = keys
+        # what was started with this batch but not asked for (a row refused before triage) is dropped now
+        self.ahead = {key: started for key, started in self.ahead.items() if started[0] not in used}
         return results
 
     def text_keys(self, text: str) -> list[str]:

@@ -136,3 +136,29 @@ def test_an_actor_who_may_not_register_is_refused_and_nothing_is_written(handler
         do_register_cases(_drafts(), actor=handler)
 
     assert (Case.objects.count(), Person.objects.count(), AuditEvent.objects.count()) == (0, 0, audit_rows)
+
+
+# --- triage started ahead ---------------------------------------------------------------------------------------
+
+
+def test_triage_started_ahead_gives_what_the_engine_gives_here_and_drops_what_is_never_asked():
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date
+
+    from yidi.cases.bulk import Triage
+    from yidi.cases.triage import text_keys
+    from yidi.triage.engine import TriageContext, analyse
+
+    context = TriageContext(county_code="330681", reference_on=date(2026, 6, 10))
+    texts = ["公司拖欠三个月工资共计两万元", "邻居加盖杂物间堵住共用排水沟", "网购电器质量问题商家拒绝退货"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        triage = Triage(pool, workers=2)
+        triage.start([(text, context) for text in texts])
+        triage.start([("下一批的诉求：承包山林边界争议", context)])  # the next batch, started while this one is written
+        asked = [(texts[0], context), (texts[2], context), ("没有提前分析的一件事：楼道堆放杂物", context)]
+
+        got = triage.analyse_many(asked)
+
+        assert [a.to_dict() for a in got] == [analyse(text, context=c).to_dict() for text, c in asked]
+        assert triage.text_keys(texts[0]) == text_keys(texts[0])
+        assert [text for text, *_ in triage.ahead] == ["下一批的诉求：承包山林边界争议"]  # texts[1] dropped
