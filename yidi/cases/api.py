@@ -106,6 +106,7 @@ from yidi.core.deadlines import deadline_state
 from yidi.core.group_commit import RETRY_ALONE
 from yidi.core.masking import PersonalKind, mask, mask_in_text
 from yidi.core.models import Taxonomy
+from yidi.core.request_context import current_source_ip
 from yidi.regions.models import Region
 
 register_error(InvalidInput, 400, "invalid_input", with_field=True)
@@ -300,6 +301,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
         outcome = api_create.registrations.submit(api_create.PendingCreate(
             client=client, draft=draft, key=key,
             fingerprint=request_fingerprint(request.method, request.path, request.body),
+            source_ip=current_source_ip(),
         ))
         if isinstance(outcome, Exception):
             raise outcome

@@ -4,11 +4,12 @@ A department system or the 12345 platform sends matters in bursts; written one b
 code sequence and the audit chain to its own commit, and the server spends most of its time on round trips. With
 `YIDI_API_GROUP_COMMIT` (the default) each request hands its draft to a `core.group_commit.GroupCommit`: the
 drafts arriving while a batch is written form the next batch, registered by `cases.bulk.do_register_cases` in one
-transaction per client, with the same rows, listeners, audit and outbox messages as one by one.
+transaction per client and source address, with the same rows, listeners, audit and outbox messages as one by
+one (each audit row records the address of its own request).
 
 Each request gets exactly the answer the one-by-one path (`cases.api.create_case` → `respond_once`) gives it:
-- 201 with the matter as the client reads it (`cases.api.detail`, read again after the batch is written, in its
-  transaction);
+- 201 with the matter as the client reads it (`cases.api.with_detail`, read again after the batch is written, in
+  its transaction);
 - a draft the registration refuses raises its own error in its own request (400), and writes nothing;
 - `Idempotency-Key`: the first answer is stored in the batch's transaction. A key already stored, or sent twice in
   one batch, goes the ordinary way (replay, or 422 for another body), after the batch commits;
@@ -17,6 +18,7 @@ Each request gets exactly the answer the one-by-one path (`cases.api.create_case
 """
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +32,9 @@ from yidi.cases.domain import CaseDraft, InvalidInput, RuleViolation
 from yidi.cases.models import Case
 from yidi.core import clock
 from yidi.core.group_commit import RETRY_ALONE, GroupCommit
+from yidi.core.request_context import source_ip
+
+logger = logging.getLogger("yidi.api")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class PendingCreate:
     draft: CaseDraft
     key: str | None  # Idempotency-Key, already checked for form
     fingerprint: str  # `accounts.actions.request_fingerprint` of the request
+    source_ip: str | None  # recorded on the audit rows, as for a request written alone
 
 
 class MatterNotShown(Exception):
@@ -46,9 +52,9 @@ class MatterNotShown(Exception):
 
 def _write(items: Sequence[PendingCreate]) -> list:
     """The outcome of each item, in order: (201, body), its refusal, or `RETRY_ALONE`."""
-    groups: dict[int, list[int]] = {}
-    for position, item in enumerate(items):  # each client is written as itself (its service account)
-        groups.setdefault(item.client.pk, []).append(position)
+    groups: dict[tuple, list[int]] = {}
+    for position, item in enumerate(items):  # each client as itself (its service account), from its address
+        groups.setdefault((item.client.pk, item.source_ip), []).append(position)
     outcomes: list = [RETRY_ALONE] * len(items)
     for positions in groups.values():
         written = _write_group([items[position] for position in positions])
@@ -59,8 +65,11 @@ def _write(items: Sequence[PendingCreate]) -> list:
 
 def _write_group(items: list[PendingCreate]) -> list:
     try:
-        return _register(items)
+        with source_ip(items[0].source_ip):
+            return _register(items)
     except Exception:
+        logger.info("API registrations: a batch of %s for client %s is done again one by one", len(items),
+                    items[0].client.pk, exc_info=True)
         return [RETRY_ALONE] * len(items)
 
 

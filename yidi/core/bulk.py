@@ -127,15 +127,18 @@ def _insert(model: type[models.Model], fields: list[models.Field], rows: Sequenc
                 connection.queries_log.append({"sql": f"{sql} -- {len(prepared)} rows",
                                                "time": f"{time.monotonic() - started:.3f}"})
             return len(prepared)
-        row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        per_statement = max(1, max_params // len(fields))
-        for start in range(0, len(prepared), per_statement):
-            chunk = prepared[start:start + per_statement]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row_placeholder] * len(chunk)),  # noqa: S608
-                [value for row in chunk for value in row],
-            )
+        for values, params in _values_lists(prepared, len(fields), max_params):
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
     return len(prepared)
+
+
+def _values_lists(prepared: list[list], width: int, max_params: int) -> Iterator[tuple[str, list]]:
+    """The rows as multi-row `VALUES` lists of at most `max_params` parameters: (placeholders, parameters)."""
+    row_placeholder = "(" + ", ".join(["%s"] * width) + ")"
+    per_statement = max(1, max_params // width)
+    for start in range(0, len(prepared), per_statement):
+        chunk = prepared[start:start + per_statement]
+        yield ", ".join([row_placeholder] * len(chunk)), [value for row in chunk for value in row]
 
 
 @functools.cache
@@ -214,17 +217,10 @@ def _insert_returning(model: type[models.Model], fields: list[models.Field], row
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     columns = ", ".join(quote(field.column) for field in fields)
     prepared = _prepare(rows, fields, connection)
-    row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, max_params // len(fields))
     ids = []
     with connection.cursor() as cursor:
-        for start in range(0, len(prepared), per_statement):
-            chunk = prepared[start:start + per_statement]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
-                + ", ".join([row_placeholder] * len(chunk)) + f" RETURNING {pk}",
-                [value for row in chunk for value in row],
-            )
+        for values, params in _values_lists(prepared, len(fields), max_params):
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {pk}", params)  # noqa: S608
             ids.extend(row[0] for row in cursor.fetchall())
     return ids
 

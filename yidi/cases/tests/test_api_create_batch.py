@@ -30,10 +30,10 @@ def _client(name: str, unit_code: str):
     return client, {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
-def _pending(client, body: dict, key: str | None = None) -> api_create.PendingCreate:
+def _pending(client, body: dict, key: str | None = None, ip: str = "10.0.0.1") -> api_create.PendingCreate:
     raw = json.dumps(body).encode()
     return api_create.PendingCreate(client=client, draft=_draft(CaseIn(**body)), key=key,
-                                    fingerprint=request_fingerprint("POST", "/api/v1/cases", raw))
+                                    fingerprint=request_fingerprint("POST", "/api/v1/cases", raw), source_ip=ip)
 
 
 def _shown(client, code: str, headers: dict) -> dict:
@@ -116,6 +116,20 @@ def test_the_clients_of_a_batch_are_written_each_as_itself():
     assert [status for status, _ in outcomes] == [201, 201, 201]
     units = [Case.objects.get(code=body["code"]).registering_unit.code for _, body in outcomes]
     assert units == ["fq-platform", "jy-platform", "fq-platform"]
+
+
+def test_each_audit_row_records_the_address_of_its_own_request():
+    fq, _ = _client("fq-system", "fq-platform")
+
+    outcomes = api_create._write([
+        _pending(fq, NEW_CASE, ip="10.0.0.1"), _pending(fq, NEW_CASE, ip="10.0.0.2"),
+        _pending(fq, NEW_CASE, ip="10.0.0.1"),
+    ])
+
+    codes = [body["code"] for _, body in outcomes]
+    recorded = dict(AuditEvent.objects.filter(action="case.register", object_id__in=codes)
+                    .values_list("object_id", "source_ip"))
+    assert [recorded[code] for code in codes] == ["10.0.0.1", "10.0.0.2", "10.0.0.1"]
 
 
 def test_a_group_that_fails_as_a_whole_writes_nothing_and_each_request_goes_alone():
