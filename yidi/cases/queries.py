@@ -24,6 +24,7 @@ GRADE_ORDER = When_(
     default=Value(4),
     output_field=IntegerField(),
 )
+QUEUE_ORDER = ("-is_urgent", GRADE_ORDER, "registered_at", "id")  # urgent and red first within a work queue
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def list_cases(user, filters: CaseFilters) -> QuerySet:
         text = filters.text.strip()
         cases = cases.filter(Q(code=text) | Q(title__contains=text) | Q(description__contains=text))
     if filters.queue:
-        return cases.order_by("-is_urgent", GRADE_ORDER, "registered_at", "id")
+        return cases.order_by(*QUEUE_ORDER)
     return cases.order_by("-registered_at", "-id")
 
 
@@ -138,7 +139,11 @@ def count_queue(user, code: str) -> int:
 
 
 def list_queue_preview(user, code: str, *, limit: int = 6) -> list[Case]:
-    return list(list_cases(user, CaseFilters(queue=code))[:limit])
+    """The first `limit` matters of a work queue, in one query: they are chosen by their own columns (the
+    subquery), then read with their related rows, so the joins run for them only and not for every matter in
+    the queue (22,000 waiting to be closed at a million matters)."""
+    first = list_cases(user, CaseFilters(queue=code)).values("pk")[:limit]
+    return list(Case.objects.select_related(*LIST_RELATED).filter(pk__in=first).order_by(*QUEUE_ORDER))
 
 
 @dataclass(frozen=True)
