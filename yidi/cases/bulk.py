@@ -22,6 +22,7 @@ Rules:
 
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future
+from dataclasses import fields
 from functools import partial
 
 from django.db import connection, transaction
@@ -77,9 +78,7 @@ def _job_key(job: Job) -> tuple | None:
     text, context = job
     if context.models:
         return None
-    return (text, context.county_code, context.reference_on, context.taxonomies, context.repeat_contact_count,
-            context.prior_police_calls, context.party_keys, context.respondent_keys, context.place_code,
-            context.candidates)
+    return (text, *(getattr(context, field.name) for field in fields(context) if field.name != "models"))
 
 
 class Triage:

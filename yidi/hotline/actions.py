@@ -301,13 +301,16 @@ def _execute(run: ImportRun, data: bytes, *, actor, mapping: Mapping, progress: 
         return rows
 
     with _triage() as triage, large_page_cache():
-        upcoming = parsed(0)
-        triage.start(_triage_jobs(upcoming, now=clock.now()))
+        def ahead(rows: list[Row]) -> list[Row]:  # analysed on the pool while the batch before is written
+            if triage.pool is not None:
+                triage.start(_triage_jobs(rows, now=clock.now()))
+            return rows
+
+        upcoming = ahead(parsed(0))
         for start in range(0, len(table.rows), size):
             rows = upcoming
-            if start + size < len(table.rows):  # the next batch is analysed while this one is written
-                upcoming = parsed(start + size)
-                triage.start(_triage_jobs(upcoming, now=clock.now()))
+            if start + size < len(table.rows):
+                upcoming = ahead(parsed(start + size))
             try:
                 outcome = _import_batch(rows, run=run, actor=actor, triage=triage)
             except Exception:
