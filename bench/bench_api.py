@@ -46,9 +46,16 @@ def client(number):
         body = json.dumps(bodies[(number * 100000 + sent) % len(bodies)] if bodies else None).encode() if method == "POST" else None
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"} if token else {}
         started = time.perf_counter()
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read()
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+        except Exception as error:  # a refused or dropped connection is an error of the run, not a lost thread
+            with lock:
+                errors.append(repr(error))
+            connection.close()
+            connection = http.client.HTTPConnection(host, port, timeout=30)
+            continue
         mine.append(time.perf_counter() - started)
         sent += 1
         if response.status >= 300:
@@ -152,8 +159,10 @@ def run(vendor: str = "postgres", *, workers: int = 1) -> list[dict]:
     threads = max(1, CLIENTS // workers)
     command = [sys.executable, "-m", "yidi.cli", "serve", "--port", str(port), "--threads", str(threads),
                "--workers", str(workers)]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              start_new_session=True)
+    log_path = os.path.join(data_dir, "server.log")  # a file, not a pipe: a pipe nobody reads blocks the server
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
     try:
         _wait_until_up(port, server)
         _drive(port, "/api/v1/ping", "GET", "", [])  # warm-up: every worker thread and connection
@@ -161,6 +170,10 @@ def run(vendor: str = "postgres", *, workers: int = 1) -> list[dict]:
         cpu_before = _session_cpu_seconds(server.pid)
         create = _drive(port, "/api/v1/cases", "POST", token, _bodies(5000))
         create_cpu = _session_cpu_seconds(server.pid) - cpu_before
+    except Exception:
+        with open(log_path, errors="replace") as log:
+            sys.stderr.write("server log (last 3,000 characters):\n" + log.read()[-3000:] + "\n")
+        raise
     finally:
         server.terminate()
         try:

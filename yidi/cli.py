@@ -41,9 +41,25 @@ def serve(host: str, port: int, threads: int, workers: int = 1) -> int:
 
     from yidi.wsgi import application  # after collectstatic: WhiteNoise indexes the files at start
 
+    _warm_up()
     print(f"yidi 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
     waitress_serve(application, host=host, port=port, threads=threads, ident="yidi")
     return 0
+
+
+def _warm_up() -> None:
+    """Read the triage engine's models, word lists and place names before the first request, not during it (it
+    would wait a second or more), then close the database connections this opened (each server thread or worker
+    opens its own)."""
+    from django.conf import settings
+    from django.db import connections
+
+    from yidi.cases.actions import triage_context
+    from yidi.core import clock
+    from yidi.triage.engine import analyse
+
+    analyse("预热", context=triage_context(settings.COUNTY_CODE, now=clock.now()))  # the models registration uses
+    connections.close_all()
 
 
 def _serve_prefork(host: str, port: int, threads: int, workers: int) -> int:
@@ -62,16 +78,9 @@ def _serve_prefork(host: str, port: int, threads: int, workers: int) -> int:
                 self.cfg.set(name, value)
 
         def load(self):
-            from django.conf import settings
-            from django.db import connections
-            from django.utils import timezone
-
-            from yidi.triage.engine import TriageContext, analyse
             from yidi.wsgi import application  # after collectstatic: WhiteNoise indexes the files at start
 
-            # the engine's models and word lists, read once here and shared by the workers
-            analyse("预热", context=TriageContext(county_code=settings.COUNTY_CODE, reference_on=timezone.localdate()))
-            connections.close_all()  # each worker opens its own
+            _warm_up()  # read once here and shared by the workers
             return application
 
     print(f"yidi 已启动：http://{host}:{port}/  （{workers} 个进程 × {threads} 线程，Ctrl+C 停止）", flush=True)
