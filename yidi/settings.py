@@ -196,6 +196,14 @@ if REPLICA_DATABASE_URL:
         REPLICA_DATABASE_URL, conn_max_age=env_int("YIDI_DB_CONN_MAX_AGE", 60), conn_health_checks=True)
     DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("YIDI_REPLICA_CONNECT_TIMEOUT", 2)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # the test suite has one database
+# PostgreSQL's JIT compiles a query the planner guesses is costly: 80-90 ms of compiling for list and count
+# queries that run in 100-300 ms at a million matters, and no gain measured on the KPI pages (docs/scaling.md).
+# Off for yidi's connections unless YIDI_PG_JIT=1.
+YIDI_PG_JIT = env_bool("YIDI_PG_JIT", False)
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql" and not YIDI_PG_JIT:
+        _options = _database.setdefault("OPTIONS", {})
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DATABASE_ROUTERS = ["yidi.core.db_router.ReplicaRouter"]
 YIDI_REPLICA_RETRY_SECONDS = env_int("YIDI_REPLICA_RETRY_SECONDS", 30)
 
@@ -206,7 +214,7 @@ LOGIN_REDIRECT_URL = "workbench"
 LOGOUT_REDIRECT_URL = "login"
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "yidi.accounts.hashers.BoundedArgon2PasswordHasher",  # Argon2id, fixed costs (docs/decisions/0004)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -303,6 +311,8 @@ YIDI_API_RATE_PER_MINUTE = env_int("YIDI_API_RATE_PER_MINUTE", 600)
 # POST /api/v1/cases: registrations arriving together in one process are written in one transaction (group
 # commit, `yidi.cases.api_create`); off: each on its own.
 YIDI_API_GROUP_COMMIT = env_bool("YIDI_API_GROUP_COMMIT", True)
+# How many password hashes one server process computes at once (each takes 46 MiB and one core for ~50 ms)
+YIDI_PASSWORD_HASH_SLOTS = env_int("YIDI_PASSWORD_HASH_SLOTS", 2)
 # Backups (docs/backup.md): where `backup` writes archives (default DATA_DIR/backups), and the folder of
 # pg_dump/pg_restore/psql when those on PATH are of another major version than the server.
 YIDI_BACKUP_DIR = env("YIDI_BACKUP_DIR")

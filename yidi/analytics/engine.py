@@ -110,10 +110,11 @@ class Slice:
 def aggregate(queryset: QuerySet, **aggregates) -> dict:
     """`queryset.aggregate(...)`, on PostgreSQL with JIT compilation off: these aggregates carry correlated
     subplans whose estimated cost switches JIT on, and compiling them costs more than running them (measured: 1 s
-    of JIT for a 0.3 s query at a million matters). `SET LOCAL` ends with the transaction (or with the caller's,
-    inside one)."""
+    of JIT for a 0.3 s query at a million matters). yidi's connections run without JIT unless `YIDI_PG_JIT` turns
+    it on; then it is turned off here for the statement: `SET LOCAL` ends with the transaction (or with the
+    caller's, inside one)."""
     connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not getattr(settings, "YIDI_PG_JIT", False):
         return queryset.aggregate(**aggregates)
     with transaction.atomic(using=queryset.db):
         with connection.cursor() as cursor:

@@ -253,7 +253,7 @@ def _schedule(case: Case, event: CaseEvent, trigger: Trigger) -> None:
                         obligation_due_dates=obligations, agreement_on=agreement_on)
     visit, created = ReturnVisit.objects.get_or_create(
         case=case, rule_id=rule.id, round=queries.current_round(case), follow_up_of=None,
-        defaults={"due_on": due, "unit_id": case.lead_unit_id, "scheduled_at": event.at},
+        defaults={"due_on": due, "unit_id": case.lead_unit_id, "region_id": case.region_id, "scheduled_at": event.at},
     )
     if not created:
         if visit.status != VisitStatus.SCHEDULED or visit.due_on == due:
@@ -340,8 +340,8 @@ def do_record_return_visit(
 def _escalate_risk(case: Case, visit: ReturnVisit, *, actor) -> None:
     due = local_date(clock.now()) + timedelta(days=conf.risk_follow_up_days())
     follow_up = ReturnVisit.objects.create(
-        case=case, rule=None, round=visit.round, due_on=due, unit_id=visit.unit_id, scheduled_at=clock.now(),
-        follow_up_of=visit,
+        case=case, rule=None, round=visit.round, due_on=due, unit_id=visit.unit_id, region_id=case.region_id,
+        scheduled_at=clock.now(), follow_up_of=visit,
     )
     side_event(case, RISK, actor=actor, reason=visit.risk_signs, audit_fields=["return_visits"], data={
         "return_visit_id": visit.pk, "follow_up_id": follow_up.pk, "follow_up_on": due.isoformat(),

@@ -111,6 +111,10 @@ class ReturnVisit(models.Model):
     due_on = models.DateField("应回访日期")
     unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                              verbose_name="责任单位", db_index=False)  # served by `return_visit_worklist`
+    # The matter's region (a matter keeps its region from registration on), copied here so that a region's
+    # worklist is read from this table's index alone, not by joining every matter of the region.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="发生地",
+                               db_index=False, editable=False)  # served by `return_visit_region_worklist`
     status = models.CharField("状态", max_length=20, choices=_choices(VISIT_STATUS_LABELS),
                               default=VisitStatus.SCHEDULED)
     scheduled_at = models.DateTimeField("安排时间")
@@ -147,7 +151,11 @@ class ReturnVisit(models.Model):
         indexes = [
             # The unit's worklist: its scheduled visits by due date (and the done tab).
             models.Index(fields=["unit", "status", "due_on"], name="return_visit_worklist"),
-            # Region-wide worklists and the grid worker's home page: by status and due date.
+            # Region-wide worklists and the grid worker's home page: the region's visits by status and due date.
+            models.Index(fields=["region", "status", "due_on"], name="return_visit_region_worklist"),
+            # A region-wide unit's own visits of matters outside its region (`queries.visit_scope`).
+            models.Index(fields=["unit", "region"], name="return_visit_unit_region"),
+            # A county-level worklist (its region holds every visit): by status and due date.
             models.Index(fields=["status", "due_on"], name="return_visit_due"),
             # The risk list: visits that found risk and wait for a dispatcher's disposal.
             models.Index(fields=["done_at"], condition=Q(risk_remaining=True, risk_disposed_at__isnull=True),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yidi.accounts import access
 from yidi.cases.domain import InvalidInput, RuleViolation
 from yidi.cases.forms import ACTION_REFUSALS, show_refusal
+from yidi.core.pagination import LIST_COUNT_CAP, CappedPaginator
 from yidi.evaluation import actions, forms, queries
 from yidi.evaluation.domain import VisitStatus
 
@@ -27,12 +28,13 @@ def return_visit_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(queries.can_open_worklist(user))
     tab = request.GET.get("tab", "")
-    counts = queries.count_worklist(user)
+    counts = queries.count_worklist(user, cap=LIST_COUNT_CAP)
     if tab not in queries.TAB_CODES:
         tab = "overdue" if counts["overdue"] and not counts["today"] else "today"
-    page = Paginator(queries.list_worklist(user, tab), 30).get_page(request.GET.get("page"))
+    page = CappedPaginator(queries.list_worklist(user, tab), 30, cap=LIST_COUNT_CAP).get_page(request.GET.get("page"))
     return render(request, "evaluation/return_visits.html", {
-        "tabs": [{"code": t.code, "label": t.label, "count": counts[t.code]} for t in queries.TABS],
+        "tabs": [{"code": t.code, "label": t.label, "count": min(counts[t.code], LIST_COUNT_CAP),
+                  "more": counts[t.code] > LIST_COUNT_CAP} for t in queries.TABS],
         "tab": tab, "page_obj": page, "querystring": f"tab={tab}", "today": queries.today(),
         "can_record": queries.can_record_visits(user),
     })

@@ -11,7 +11,7 @@ from yidi.audit.models import AuditEvent
 from yidi.cases.domain import CaseStatus, InvalidInput
 from yidi.cases.models import CaseEvent
 from yidi.core import clock
-from yidi.evaluation import queries
+from yidi.evaluation import queries, views
 from yidi.evaluation.actions import do_acknowledge_risk, do_record_return_visit
 from yidi.evaluation.models import Evaluation, ReturnVisit
 from yidi.evaluation.tests.helpers import assert_consecutive, at, full_snapshot, hotline_matter, timeline
@@ -160,3 +160,44 @@ def test_archiving_cancels_an_open_visit(closed, dispatcher):
         "cancelled", "事项已归档，未完成的回访取消", at(2026, 5, 6, 9, 0))
     assert timeline(closed)[-1][1] == "archive"  # one step, one row
     assert_consecutive(closed)
+
+
+def test_the_done_tab_is_counted_up_to_the_cap_and_shown_as_more(registrar, dispatcher, handler, client, monkeypatch):
+    matters = [hotline_matter(registrar, dispatcher, handler, when=at(2026, 4, 30, 10, n)) for n in range(3)]
+    with clock.at(at(2026, 5, 6, 9, 0)):
+        for matter in matters:
+            do_record_return_visit(ReturnVisit.objects.get(case=matter).pk, actor=handler, method="phone",
+                                   summary="已回访")
+        assert queries.count_worklist(handler, cap=1) == {"today": 0, "overdue": 0, "upcoming": 0, "done": 2}
+        assert queries.count_worklist(handler, cap=3) == {"today": 0, "overdue": 0, "upcoming": 0, "done": 3}
+        monkeypatch.setattr(views, "LIST_COUNT_CAP", 2)
+        client.force_login(handler)
+        response = client.get(reverse("return_visit_list") + "?tab=done")
+
+    assert [(t["count"], t["more"]) for t in response.context["tabs"]] == [(0, False), (0, False), (0, False),
+                                                                           (2, True)]
+    assert '已完成<span class="tabs__count">2+</span>' in response.content.decode()
+    assert response.context["page_obj"].paginator.count_is_capped is True
+    assert len(response.context["page_obj"].object_list) == 2
+
+
+def test_each_visit_holds_its_matters_region_and_so_does_a_follow_up(closed, handler):
+    visit = ReturnVisit.objects.get(case=closed)
+    with clock.at(at(2026, 5, 6, 15, 0)):
+        do_record_return_visit(visit.pk, actor=handler, method="on_site", summary="基本认可",
+                               satisfaction="basically_satisfied", risk_remaining=True, risk_signs="扬言上访",
+                               measures="村干部上门疏导")
+
+    assert closed.region_id == "330681109290"
+    assert list(ReturnVisit.objects.filter(case=closed).order_by("id").values_list("region_id", "follow_up_of")) == [
+        ("330681109290", None), ("330681109290", visit.pk)]
+
+
+def test_a_region_wide_worklist_holds_its_regions_visits_and_a_unit_only_visits_of_matters_it_may_read(
+        closed, handler, outsider):
+    visit = ReturnVisit.objects.get(case=closed)
+    ReturnVisit.objects.filter(pk=visit.pk).update(unit=outsider.unit)  # another township's platform responsible
+
+    assert list(queries.visit_scope(handler)) == [visit]  # a visit of its township, whoever is responsible
+    assert list(queries.visit_scope(outsider)) == []  # its unit's, but of a matter it may not read
+    assert queries.count_worklist(outsider) == {"today": 0, "overdue": 0, "upcoming": 0, "done": 0}
