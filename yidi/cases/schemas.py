@@ -269,7 +269,9 @@ class CaseOut(CaseSummaryOut):
 
 
 class CasePage(Schema):
-    count: int
+    count: int = Field(description="符合条件的事项数，最多计到 10000（超过时 count_is_capped 为 true，请用筛选条件缩小范围；"
+                                   "翻页不受此限）")
+    count_is_capped: bool = Field(description="true：符合条件的事项超过 count")
     page: int
     page_size: int
     next_cursor: str | None = Field(description="按 since/cursor 同步时：下一次请求的 cursor；否则为 null")

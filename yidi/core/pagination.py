@@ -12,6 +12,12 @@ from django.utils.functional import cached_property
 LIST_COUNT_CAP = 10_000
 
 
+def capped_count(queryset, cap: int = LIST_COUNT_CAP) -> tuple[int, bool]:
+    """(the number of rows up to `cap`, whether there are more): one COUNT over a `LIMIT cap + 1` subquery."""
+    counted = queryset.order_by()[: cap + 1].count()
+    return min(counted, cap), counted > cap
+
+
 class CappedPaginator(Paginator):
     def __init__(self, object_list, per_page, *, cap: int = LIST_COUNT_CAP, **kwargs):
         super().__init__(object_list, per_page, **kwargs)

@@ -11,6 +11,7 @@ from yidi.cases import actions
 from yidi.cases.builders import make_case
 from yidi.cases.models import Case, CaseEvent
 from yidi.cases.tests.helpers import snapshot
+from yidi.core.pagination import capped_count
 from yidi.security.leaks import allow_personal_data
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,19 @@ def test_list_holds_only_the_matters_in_the_clients_scope_paginated(client, regi
 
     assert (first["count"], first["page"], first["page_size"]) == (3, 1, 2)
     assert [c["code"] for c in first["results"] + second["results"]] == list(reversed(codes))
-    assert other == {"count": 0, "page": 1, "page_size": 20, "next_cursor": None, "results": []}
+    assert other == {"count": 0, "count_is_capped": False, "page": 1, "page_size": 20, "next_cursor": None,
+                     "results": []}
+
+
+def test_the_count_stops_at_the_cap_and_the_pages_go_on_past_it(client, registrar, fq, monkeypatch):
+    codes = [make_case(registrar).code for _ in range(3)]
+    monkeypatch.setattr("yidi.cases.api.capped_count", lambda rows: capped_count(rows, cap=2))
+
+    first = client.get("/api/v1/cases?page=1&page_size=2", **fq).json()
+    second = client.get("/api/v1/cases?page=2&page_size=2", **fq).json()
+
+    assert (first["count"], first["count_is_capped"], second["count"], second["count_is_capped"]) == (2, True, 2, True)
+    assert [c["code"] for c in first["results"] + second["results"]] == list(reversed(codes))
 
 
 def test_page_size_above_100_is_refused(client, fq):
