@@ -55,6 +55,7 @@ def swap_visit(case: Case) -> ReturnVisit:
     that fixture's matter is not closed; the same one on every call."""
     visit, _ = ReturnVisit.objects.get_or_create(
         case=case, rule=None, round=1, follow_up_of=None,
-        defaults={"due_on": clock.now().date(), "unit_id": case.lead_unit_id, "scheduled_at": clock.now()},
+        defaults={"due_on": clock.now().date(), "unit_id": case.lead_unit_id, "region_id": case.region_id,
+                  "scheduled_at": clock.now()},
     )
     return visit
