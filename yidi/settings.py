@@ -360,7 +360,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # waitress warns once per request queued behind busy threads: one line each 10 s says the same
+    "filters": {"every_10_s": {"()": "yidi.core.logs.EverySoOften", "seconds": 10}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("YIDI_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "waitress.queue": {"filters": ["every_10_s"]}},
 }
