@@ -24,13 +24,13 @@ class CappedPaginator(Paginator):
         self.cap = cap
 
     @cached_property
-    def _counted(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()  # one COUNT over a LIMIT subquery
+    def _counted(self) -> tuple[int, bool]:
+        return capped_count(self.object_list, self.cap)
 
     @cached_property
     def count(self) -> int:
-        return min(self._counted, self.cap)
+        return self._counted[0]
 
     @property
     def count_is_capped(self) -> bool:
-        return self._counted > self.cap
+        return self._counted[1]
