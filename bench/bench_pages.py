@@ -94,6 +94,8 @@ def _samples(database: str) -> dict:
 
 
 def _pages(samples: dict, year: int) -> list[Page]:
+    from yidi.cases.queries import text_grams
+
     county = (COUNTY, "330682")
     township = (TOWNSHIP, "33068110:")
     start, end = f"{year}-01-01 00:00+08", f"{year + 1}-01-01 00:00+08"
@@ -108,6 +110,7 @@ def _pages(samples: dict, year: int) -> list[Page]:
              "AND status = 'in_progress' ORDER BY registered_at DESC, id DESC LIMIT 20", township),
         Page("case list, text search", "dispatcher", "/cases/?text=排水沟",
              f"SELECT {case_cols} FROM cases_case WHERE region_id >= %s AND region_id < %s "
+             f"AND text_grams @> ARRAY{text_grams('排水沟')}::integer[] "
              "AND (title LIKE '%%排水沟%%' OR description LIKE '%%排水沟%%') ORDER BY registered_at DESC LIMIT 20",
              county),
         Page("queue to assign (dispatcher)", "dispatcher", "/cases/?queue=to_assign",
@@ -280,7 +283,8 @@ def _kpi_township_year(year: int, repeat: int) -> list[float]:
     return _timed(lambda: engine.compute(codes, engine.Slice(TOWNSHIP, year_period(year))), max(3, repeat // 4))
 
 
-def run(database: str | None = None, *, repeat: int = 20) -> list[dict]:
+def run(database: str | None = None, *, repeat: int = 20, only: str = "") -> list[dict]:
+    """`only`: time just the pages whose name holds it (and skip the look-up and KPI figures)."""
     database = database or os.environ.get("YIDI_BENCH_PAGES_DATABASE", DEFAULT_DATABASE)
     if not _database_exists(database):
         print(f"数据库 {database} 不存在：请先用 bench/generate.py --matters 1000000 --county {COUNTY} 生成百万事项数据库"
@@ -302,6 +306,8 @@ def run(database: str | None = None, *, repeat: int = 20) -> list[dict]:
     clients = _clients()
     rows = []
     for page in _pages(samples, year):
+        if only not in page.name:
+            continue
         request = _request(clients, page)
         request()  # warm-up: connections, templates, per-process caches
         times = _timed(request, repeat)
@@ -311,6 +317,8 @@ def run(database: str | None = None, *, repeat: int = 20) -> list[dict]:
                            target="", higher_is_better=False))
         rows.append(figure(f"{page.name} p95", p95, "ms", floor=floor, target=f"≤ {page.target_ms:.0f} ms"
                            + ("" if p95 <= page.target_ms else " MISSED"), higher_is_better=False))
+    if only:
+        return rows
     lookups, floor = _duplicate_lookup(repeat)
     p95 = percentile(lookups, 0.95)
     rows.append(figure(f"duplicate look-up p95 ({label})", p95, "ms", floor=floor,
@@ -325,4 +333,5 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     name = args[args.index("--database") + 1] if "--database" in args else None
     count = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 20
-    print_table(run(name, repeat=count))
+    only = args[args.index("--only") + 1] if "--only" in args else ""
+    print_table(run(name, repeat=count, only=only))

@@ -339,6 +339,21 @@ def test_case_lists_of_a_county_unit_and_of_a_township_use_the_registered_indexe
 
 @postgres_only
 @pytest.mark.postgres
+def test_a_text_search_of_two_characters_reads_the_matters_holding_them_by_the_bigram_index(analysed, dispatcher):
+    Case.objects.filter(pk=analysed[2].pk).update(description="村口排涝泵站停用，雨后农田被淹。")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_case")
+    found = queries.list_cases(dispatcher, queries.CaseFilters(text="泵站"))
+
+    page, count = _explain_queryset(found[:20]), _explain_queryset(found.order_by())
+
+    assert list(found.values_list("pk", flat=True)) == [analysed[2].pk]
+    for scans in (page, count):
+        assert _uses(scans, Case, {"cases_case_text_grams"}) and not _reads_whole(scans, Case), scans
+
+
+@postgres_only
+@pytest.mark.postgres
 def test_a_units_inbox_of_pending_assignments_uses_the_assignment_and_status_indexes(analysed, handler):
     scans = _explain_queryset(queries.list_cases(handler, queries.CaseFilters(queue="to_sign"))[:20])
 
