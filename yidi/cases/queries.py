@@ -169,12 +169,18 @@ def count_queue(user, code: str) -> int:
     return visible_cases(user).filter(queue_filter(user, code)).count()
 
 
+def page_rows(page: QuerySet) -> list[Case]:
+    """The matters of a slice of `list_cases` (a page), in one query: they are chosen by their own columns (the
+    subquery), then read with their related rows, so the joins run for them only and not for every matter that
+    passed the filters (22,000 waiting to be closed at a million matters; 7,600 holding a searched word, which the
+    planner estimates at 80 and so joins before sorting)."""
+    order = page.query.order_by
+    return list(Case.objects.select_related(*LIST_RELATED).filter(pk__in=page.values("pk")).order_by(*order))
+
+
 def list_queue_preview(user, code: str, *, limit: int = 6) -> list[Case]:
-    """The first `limit` matters of a work queue, in one query: they are chosen by their own columns (the
-    subquery), then read with their related rows, so the joins run for them only and not for every matter in
-    the queue (22,000 waiting to be closed at a million matters)."""
-    first = list_cases(user, CaseFilters(queue=code)).values("pk")[:limit]
-    return list(Case.objects.select_related(*LIST_RELATED).filter(pk__in=first).order_by(*QUEUE_ORDER))
+    """The first `limit` matters of a work queue, in one query (`page_rows`)."""
+    return page_rows(list_cases(user, CaseFilters(queue=code))[:limit])
 
 
 @dataclass(frozen=True)

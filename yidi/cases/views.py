@@ -217,6 +217,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         )
     paginator = CappedPaginator(queries.list_cases(user, filters), 20)
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = queries.page_rows(page.object_list)
     if filters.queue == "to_assign":
         queries.attach_route_suggestions(page.object_list)
     querystring = request.GET.copy()
