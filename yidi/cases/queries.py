@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 from django.db import connections
 from django.db.models import BooleanField, F, Func, IntegerField, Q, QuerySet, Value, When
@@ -32,7 +33,7 @@ def text_grams(text: str) -> list[int]:
     """The bigrams of `text` as `yidi_text_grams` (migration `cases.0016`) writes them: two code points, 16 bits
     each, as one signed 32-bit integer."""
     return sorted({((ord(first) & 0xFFFF) << 16 | (ord(second) & 0xFFFF)) - 2**31
-                   for first, second in zip(text, text[1:], strict=False)})
+                   for first, second in pairwise(text)})
 
 
 class HasTextGrams(Func):
