@@ -1,7 +1,8 @@
 """Query health at size (issue 10, item 3): every main page and API list, timed on a generated 1,000,000-matter
 PostgreSQL database, beside its floor; and the duplicate look-up and the KPIs of one township and year (issue 9).
 
-Run: `python bench/bench_pages.py [--database NAME] [--repeat N]` (or `YIDI_BENCH_PAGES_DATABASE=NAME`).
+Run: `python bench/bench_pages.py [--database NAME] [--repeat N] [--only TEXT]` (or `YIDI_BENCH_PAGES_DATABASE=NAME`);
+`--only TEXT` times just the pages whose name holds TEXT ("text search", "KPI"), without the last two figures.
 - NAME (default `yidi_bench_1m`, as the other size benchmarks) is a PostgreSQL database on the benchmark server (`YIDI_BENCH_POSTGRES`) filled by
   `bench/generate.py --matters 1000000 --county 330681`; without it the benchmark says so and returns no rows.
   It is measured as it is (not migrated: apply the migrations first); the only writes are the Django sessions of
