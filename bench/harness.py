@@ -42,8 +42,10 @@ _ready: str | None = None
 
 def setup_django(vendor: str = "sqlite", *, database: str = "yidi_bench") -> None:
     """Configure Django on a throwaway database of `vendor` ("sqlite" or "postgres"; on PostgreSQL named
-    `database`) and migrate it."""
+    `database`, dropped and created again) and migrate it. The generated million-matter database is refused."""
     global _ready
+    if database in {LARGE_DATABASE, large_database_url().rsplit("/", 1)[-1], os.environ.get("YIDI_BENCH_PAGES_DATABASE")}:
+        raise ValueError(f"{database} holds the generated data set: setup_django would drop it (use a throwaway name)")
     if _ready == vendor:
         return
     if _ready is not None:
