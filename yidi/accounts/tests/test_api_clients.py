@@ -8,9 +8,15 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from yidi.accounts.actions import AccountError, do_create_api_client, do_revoke_api_client
-from yidi.accounts.models import ApiClient, User
+from yidi.accounts.actions import (
+    AccountError,
+    authenticate_api_client,
+    do_create_api_client,
+    do_revoke_api_client,
+)
+from yidi.accounts.models import ApiClient, Unit, User
 from yidi.audit.models import AuditEvent
+from yidi.core import clock
 
 pytestmark = pytest.mark.django_db
 CHANNELS_URL = "/api/v1/reference/channels"
@@ -61,6 +67,20 @@ def test_a_valid_token_is_accepted_and_last_used_is_recorded(client):
     assert response.status_code == 200
     api_client.refresh_from_db()
     assert api_client.last_used_at.isoformat() == "2026-03-02T01:00:00+00:00"
+
+
+def test_the_token_look_up_reads_the_client_its_unit_and_account_in_one_query(django_assert_num_queries):
+    _client, token = do_create_api_client(name="sync", unit_code="fq-platform", scopes=["reference:read"])
+    _moved, moved_token = do_create_api_client(name="moved", unit_code="fq-platform", scopes=["reference:read"])
+    User.objects.filter(username="api-client-moved").update(unit=Unit.objects.get(code="jy-platform"))
+    ApiClient.objects.update(last_used_at=clock.now())  # used a moment ago: no refresh write in these look-ups
+
+    with django_assert_num_queries(1):
+        found = authenticate_api_client(token)
+        assert (found.name, found.unit.code, found.user.unit.code) == ("sync", "fq-platform", "fq-platform")
+    with django_assert_num_queries(2):  # an account moved to another unit: its own unit, read when asked
+        moved = authenticate_api_client(moved_token)
+        assert (moved.unit.code, moved.user.unit.code) == ("fq-platform", "jy-platform")
 
 
 def test_revoked_token_is_refused_with_401_and_the_revocation_is_audited(client):
