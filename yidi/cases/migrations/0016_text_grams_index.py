@@ -23,10 +23,11 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
                  FROM generate_series(1, char_length(value) - 1) AS position)
 $$
 """
-TRIGGER_FUNCTION = """
+CASE_GRAMS = "yidi_text_grams(coalesce({row}title, '') || E'\\n' || coalesce({row}description, ''))"  # a matter's
+TRIGGER_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION yidi_case_text_grams() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.text_grams := yidi_text_grams(coalesce(NEW.title, '') || E'\\n' || coalesce(NEW.description, ''));
+    NEW.text_grams := {CASE_GRAMS.format(row="NEW.")};
     RETURN NEW;
 END
 $$
@@ -49,7 +50,7 @@ FORWARD = (
     TRIGGER_FUNCTION,
     *TRIGGERS,
     # the matters already written, in one pass (1,000,400 matters: 5 min 18 s, decision 0005)
-    "UPDATE cases_case SET text_grams = yidi_text_grams(coalesce(title, '') || E'\\n' || coalesce(description, ''))",
+    f"UPDATE cases_case SET text_grams = {CASE_GRAMS.format(row='')}",
     "CREATE INDEX IF NOT EXISTS cases_case_text_grams ON cases_case USING gin (text_grams)",
 )
 BACKWARD = (
